@@ -1,0 +1,50 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+/** What collect() returns and accepts: the id that correlates the events of one request. */
+export interface CorrelationContext {
+  /** The correlation id written as `correlationid`. */
+  readonly id: string;
+  /** The value written as `xrequestid`; defaults to {@link id}. */
+  readonly xRequestId?: string;
+  getId(): string;
+}
+
+/** A correlation context with an id of your choice (a new UUID when none is given). */
+export class BasicCorrelationContext implements CorrelationContext {
+  readonly id: string;
+  readonly xRequestId: string;
+  constructor(id?: string, xRequestId?: string) {
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
+      throw new TypeError('BasicCorrelationContext id must be a non-empty string');
+    }
+    this.id = id ?? randomUUID();
+    this.xRequestId = xRequestId ?? this.id;
+  }
+  getId(): string {
+    return this.id;
+  }
+  toString(): string {
+    return this.id;
+  }
+}
+
+/**
+ * The context of the HTTP request being handled. The server and proxy set it for the duration of a request,
+ * so every collect() made while handling it (without an explicit context) carries the request's id.
+ */
+export interface RequestContext {
+  readonly correlation: CorrelationContext;
+}
+
+const requestStorage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` with `correlation` as the current request's context. */
+export function runWithRequestContext<T>(correlation: CorrelationContext, fn: () => T): T {
+  return requestStorage.run({ correlation }, fn);
+}
+
+/** The current request's correlation context, if code is running inside {@link runWithRequestContext}. */
+export function currentCorrelationContext(): CorrelationContext | undefined {
+  return requestStorage.getStore()?.correlation;
+}

@@ -1,0 +1,157 @@
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { TooManyCollectionsError } from './errors.js';
+import { parseRollingRate, type RollingRate } from './layout.js';
+import { readYamlFile, validate } from './yaml-file.js';
+
+/** The two collections that payload logging fills; they do not count toward the custom-collection limit. */
+export const PAYLOAD_COLLECTIONS = ['request', 'response'] as const;
+/** At most this many custom collections per deployment, as in the reference. */
+export const MAX_CUSTOM_COLLECTIONS = 5;
+export const DEFAULT_ENDPOINT = 'local-endpoint';
+export const DEFAULT_DEPLOYMENT = 'local';
+
+/** `'True'`, `'False'` (any case) or a YAML boolean. */
+const yamlBool = z.union([
+  z.boolean(),
+  z
+    .string()
+    .refine((s) => /^(true|false)$/i.test(s), { message: "expected 'True' or 'False'" })
+    .transform((s) => s.toLowerCase() === 'true'),
+]);
+
+const collectionSchema = z.looseObject({
+  enabled: yamlBool.default(false),
+  data: z
+    .looseObject({
+      name: z.string().min(1).optional(),
+      path: z.string().min(1).optional(),
+      version: z.union([z.number(), z.string().min(1)]).optional(),
+    })
+    .optional(),
+});
+
+const rollingRateSchema = z.string().transform((s, ctx) => {
+  const rate = parseRollingRate(s);
+  if (!rate) {
+    ctx.addIssue({ code: 'custom', message: `expected one of Minute, Hour, Day, Month, Year; got "${s}"` });
+    return z.NEVER;
+  }
+  return rate;
+});
+
+const samplingRateSchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\s*[0-9.eE+-]+\s*$/, 'expected a number')
+      .transform(Number),
+  ])
+  .pipe(z.number().min(0).max(1));
+
+export const dataCollectorSchema = z.looseObject({
+  collections: z
+    .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'collection names use A-Z a-z 0-9 _ . -'), collectionSchema)
+    .default({}),
+  rolling_rate: rollingRateSchema.optional(),
+  sampling_rate: samplingRateSchema.optional(),
+});
+
+/** The online-deployment YAML (the reference's schema); keys this project does not use are kept and ignored. */
+export const deploymentSchema = z.looseObject({
+  $schema: z.string().optional(),
+  name: z.string().min(1).optional(),
+  endpoint_name: z.string().min(1).optional(),
+  model: z
+    .union([
+      z.string(),
+      z.looseObject({
+        path: z.string().optional(),
+        name: z.string().optional(),
+        version: z.union([z.string(), z.number()]).optional(),
+      }),
+    ])
+    .optional(),
+  code_configuration: z.looseObject({ code: z.string().optional(), scoring_script: z.string() }).optional(),
+  environment: z.unknown().optional(),
+  instance_type: z.string().optional(),
+  instance_count: z.number().int().min(1).max(64).optional(),
+  data_collector: dataCollectorSchema.optional(),
+});
+
+export type DeploymentYaml = z.output<typeof deploymentSchema>;
+
+export interface CollectionConfig {
+  readonly enabled: boolean;
+  readonly dataName?: string;
+  readonly dataPath?: string;
+  readonly dataVersion?: string;
+}
+
+/** A deployment YAML, validated and resolved. */
+export interface DeploymentConfig {
+  /** The file it came from, if any; relative paths in it are relative to {@link dir}. */
+  readonly file?: string;
+  readonly dir: string;
+  readonly endpoint: string;
+  readonly deployment: string;
+  /** Written as `modelversion`: the version of an `azureml:name:version` model, else `default`. */
+  readonly modelVersion: string;
+  /** Undefined when the YAML has no `data_collector` (then every collection is enabled). */
+  readonly collections?: ReadonlyMap<string, CollectionConfig>;
+  readonly rollingRate?: RollingRate;
+  readonly samplingRate?: number;
+  readonly yaml: DeploymentYaml;
+}
+
+/** Loads and validates a deployment YAML file; throws MDC_CONFIG_NOT_FOUND, MDC_INVALID_YAML or MDC_INVALID_CONFIG. */
+export function loadDeploymentFile(file: string, from = 'the deployment file'): DeploymentConfig {
+  const abs = resolve(file);
+  return resolveDeployment(readYamlFile(abs, from), abs);
+}
+
+/** Validates an already-parsed deployment object. */
+export function resolveDeployment(value: unknown, file?: string): DeploymentConfig {
+  const yaml = validate(deploymentSchema, value, file);
+  const dc = yaml.data_collector;
+  let collections: Map<string, CollectionConfig> | undefined;
+  if (dc) {
+    collections = new Map();
+    for (const [name, c] of Object.entries(dc.collections)) {
+      collections.set(name, {
+        enabled: c.enabled,
+        dataName: c.data?.name,
+        dataPath: c.data?.path,
+        dataVersion: c.data?.version === undefined ? undefined : String(c.data.version),
+      });
+    }
+    checkCollectionCount([...collections.keys()]);
+  }
+  return {
+    file,
+    dir: file ? dirname(file) : process.cwd(),
+    endpoint: yaml.endpoint_name ?? DEFAULT_ENDPOINT,
+    deployment: yaml.name ?? DEFAULT_DEPLOYMENT,
+    modelVersion: modelVersionOf(yaml.model),
+    collections,
+    rollingRate: dc?.rolling_rate,
+    samplingRate: dc?.sampling_rate,
+    yaml,
+  };
+}
+
+export function checkCollectionCount(names: readonly string[]): void {
+  const custom = names.filter((n) => !(PAYLOAD_COLLECTIONS as readonly string[]).includes(n));
+  if (custom.length > MAX_CUSTOM_COLLECTIONS)
+    throw new TooManyCollectionsError(custom, MAX_CUSTOM_COLLECTIONS);
+}
+
+function modelVersionOf(model: DeploymentYaml['model']): string {
+  if (typeof model === 'string') {
+    const m = /^azureml:[^:@]+(?::([^@]+)|@(.+))$/.exec(model);
+    return m?.[1] ?? 'default';
+  }
+  if (model?.version !== undefined) return String(model.version);
+  return 'default';
+}

@@ -1,0 +1,130 @@
+/**
+ * Every error model-data-collector raises carries a stable `code` (`MDC_…`). Match on `code`, never on the
+ * message text. The table below is the single list of codes; the README documents each one.
+ */
+export const ERROR_CODES = {
+  MDC_NOT_TABULAR: 'collect() was given data that is not a table (rows, columns or an Arrow Table)',
+  MDC_INVALID_OPTION: 'an option passed in code has a wrong type or value',
+  MDC_INVALID_CONFIG: 'a deployment or workspace YAML file does not match the schema (the key path is given)',
+  MDC_INVALID_YAML: 'a YAML file could not be parsed',
+  MDC_CONFIG_NOT_FOUND: 'a configuration file named by an option or environment variable does not exist',
+  MDC_INVALID_ENV: 'an environment variable has a value that cannot be used',
+  MDC_TOO_MANY_COLLECTIONS: 'more than 5 custom collections (besides request/response) in one deployment',
+  MDC_QUEUE_FULL: 'an event was dropped because the in-memory queue reached its event or byte bound',
+  MDC_COLLECTOR_CLOSED: 'collect() was called after shutdown()',
+  MDC_WRITE_FAILED: 'writing a batch to the datastore failed after every retry; its events were dropped',
+  MDC_INVALID_PATH: 'a datastore path or URI cannot be parsed',
+  MDC_UNKNOWN_DATASTORE: 'a path names a datastore the workspace does not define',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every error this project throws or reports. */
+export class MdcError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class NotTabularError extends MdcError {
+  constructor(message: string) {
+    super('MDC_NOT_TABULAR', message);
+  }
+}
+
+export class InvalidOptionError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_INVALID_OPTION', message, options);
+  }
+}
+
+export interface ConfigIssue {
+  /** Dotted key path inside the file, e.g. `data_collector.sampling_rate`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class InvalidConfigError extends MdcError {
+  readonly file: string | undefined;
+  readonly issues: readonly ConfigIssue[];
+  constructor(file: string | undefined, issues: readonly ConfigIssue[]) {
+    const where = file ? `${file}: ` : '';
+    const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+    super('MDC_INVALID_CONFIG', `${where}invalid configuration: ${list}`);
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+export class InvalidYamlError extends MdcError {
+  constructor(file: string, detail: string, options?: { cause?: unknown }) {
+    super('MDC_INVALID_YAML', `${file}: not valid YAML: ${detail}`, options);
+  }
+}
+
+export class ConfigNotFoundError extends MdcError {
+  constructor(file: string, from: string) {
+    super('MDC_CONFIG_NOT_FOUND', `${from} names ${file}, which does not exist`);
+  }
+}
+
+export class InvalidEnvError extends MdcError {
+  constructor(name: string, detail: string) {
+    super('MDC_INVALID_ENV', `environment variable ${name}: ${detail}`);
+  }
+}
+
+export class TooManyCollectionsError extends MdcError {
+  constructor(names: readonly string[], max: number) {
+    super(
+      'MDC_TOO_MANY_COLLECTIONS',
+      `at most ${max} custom collections are allowed per deployment (besides request and response); got ${names.length}: ${names.join(', ')}`,
+    );
+  }
+}
+
+export class QueueFullError extends MdcError {
+  readonly dropped: number;
+  constructor(collection: string, dropped: number, limit: string) {
+    super(
+      'MDC_QUEUE_FULL',
+      `collection ${collection}: event dropped, the queue is full (${limit}); ${dropped} dropped so far in this process`,
+    );
+    this.dropped = dropped;
+  }
+}
+
+export class CollectorClosedError extends MdcError {
+  constructor(collection: string) {
+    super('MDC_COLLECTOR_CLOSED', `collection ${collection}: collect() called after shutdown()`);
+  }
+}
+
+export class WriteFailedError extends MdcError {
+  readonly events: number;
+  constructor(target: string, events: number, tries: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('MDC_WRITE_FAILED', `${target}: ${events} event(s) dropped after ${tries} failed tries: ${why}`, {
+      cause,
+    });
+    this.events = events;
+  }
+}
+
+export class InvalidPathError extends MdcError {
+  constructor(path: string, detail: string) {
+    super('MDC_INVALID_PATH', `${path}: ${detail}`);
+  }
+}
+
+export class UnknownDatastoreError extends MdcError {
+  constructor(name: string, known: readonly string[]) {
+    super(
+      'MDC_UNKNOWN_DATASTORE',
+      `datastore "${name}" is not defined in the workspace (known: ${known.join(', ')})`,
+    );
+  }
+}

@@ -1,0 +1,226 @@
+import { NotTabularError } from './errors.js';
+
+/** The shapes collect() accepts, as named in the README. */
+export type TableKind = 'rows' | 'columns' | 'arrow';
+
+/** A table serialized as a JSON array of row objects (the `data` of an event). */
+export interface SerializedTable {
+  readonly json: string;
+  readonly rowCount: number;
+  readonly kind: TableKind;
+}
+
+const MAX_DEPTH = 64;
+
+/**
+ * Turns the data given to collect() into the JSON text of an array of row objects.
+ *
+ * Accepted: an array of plain row objects; an object whose values are equal-length arrays (columns); an Apache
+ * Arrow `Table` (recognised by shape, so `apache-arrow` is not a dependency). Cell rules: `Date` → ISO string,
+ * `NaN`/`±Infinity` → `null`, `bigint` → an exact JSON integer, typed arrays → arrays, `undefined` → omitted,
+ * functions, symbols, `Map`/`Set` and circular references → {@link NotTabularError}.
+ */
+export function serializeTable(data: unknown): SerializedTable {
+  if (Array.isArray(data)) return serializeRows(data, 'rows');
+  if (isArrowTable(data)) return serializeRows(arrowRows(data), 'arrow');
+  if (isPlainObject(data)) return serializeRows(columnsToRows(data), 'columns');
+  throw new NotTabularError(
+    `expected an array of row objects, an object of equal-length columns or an Arrow Table; got ${describe(data)}`,
+  );
+}
+
+function serializeRows(rows: readonly unknown[], kind: TableKind): SerializedTable {
+  let slow = false;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (!isPlainObject(row)) {
+      throw new NotTabularError(
+        `row ${i} is ${describe(row)}; each row must be a plain object of column values`,
+      );
+    }
+    for (const key in row) {
+      if (checkCell(row[key], key, i)) slow = true;
+    }
+  }
+  // JSON.stringify is the fast path; bigint, typed arrays and toJSON-less exotic cells need our own writer.
+  return { json: slow ? stringifySlow(rows) : JSON.stringify(rows), rowCount: rows.length, kind };
+}
+
+/** Validates one cell; returns true when the native JSON.stringify cannot write it exactly. */
+function checkCell(value: unknown, column: string, row: number): boolean {
+  switch (typeof value) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return false;
+    case 'bigint':
+      return true;
+    case 'object':
+      if (value === null || value instanceof Date) return false;
+      return checkNested(value, column, row, []);
+    default:
+      throw new NotTabularError(
+        `row ${row}, column "${column}": a ${typeof value} cannot be collected; cells must be JSON values`,
+      );
+  }
+}
+
+function checkNested(value: object, column: string, row: number, stack: object[]): boolean {
+  if (stack.includes(value)) {
+    throw new NotTabularError(`row ${row}, column "${column}": circular reference`);
+  }
+  if (stack.length >= MAX_DEPTH) {
+    throw new NotTabularError(`row ${row}, column "${column}": nested deeper than ${MAX_DEPTH} levels`);
+  }
+  if (ArrayBuffer.isView(value)) return true;
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof Promise) {
+    throw new NotTabularError(
+      `row ${row}, column "${column}": a ${value.constructor.name} cannot be collected; convert it to an array or object`,
+    );
+  }
+  let slow = false;
+  stack.push(value);
+  const entries = Array.isArray(value) ? value : Object.values(value);
+  for (const v of entries) {
+    const t = typeof v;
+    if (t === 'bigint') slow = true;
+    else if (t === 'function' || t === 'symbol') {
+      throw new NotTabularError(`row ${row}, column "${column}": a nested ${t} cannot be collected`);
+    } else if (t === 'object' && v !== null && !(v instanceof Date)) {
+      if (checkNested(v as object, column, row, stack)) slow = true;
+    }
+  }
+  stack.pop();
+  return slow;
+}
+
+/** JSON writer for the cells JSON.stringify cannot write exactly (bigint, typed arrays). */
+export function stringifySlow(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return 'null';
+  }
+  if (value === null) return 'null';
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
+    const items = Array.from(value as unknown as ArrayLike<number | bigint>);
+    return `[${items.map(stringifySlow).join(',')}]`;
+  }
+  if (Array.isArray(value)) return `[${value.map(stringifySlow).join(',')}]`;
+  const obj = value as Record<string, unknown> & { toJSON?: () => unknown };
+  if (typeof obj.toJSON === 'function') return stringifySlow(obj.toJSON());
+  const parts: string[] = [];
+  for (const key in obj) {
+    const v = obj[key];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    parts.push(`${JSON.stringify(key)}:${stringifySlow(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function columnsToRows(columns: Record<string, unknown>): Record<string, unknown>[] {
+  const names = Object.keys(columns);
+  const arrays: unknown[][] = [];
+  const notArrays: string[] = [];
+  for (const name of names) {
+    const col = columns[name];
+    if (Array.isArray(col)) arrays.push(col);
+    else if (ArrayBuffer.isView(col) && !(col instanceof DataView)) {
+      arrays.push(Array.from(col as unknown as ArrayLike<unknown>));
+    } else notArrays.push(name);
+  }
+  if (notArrays.length > 0) {
+    const hint =
+      notArrays.length === names.length
+        ? ' (this looks like a single row: pass it as [row])'
+        : ' (every column must be an array of values)';
+    throw new NotTabularError(
+      `object of columns expected, but ${notArrays.map((n) => `"${n}"`).join(', ')} ${notArrays.length === 1 ? 'is not an array' : 'are not arrays'}${hint}`,
+    );
+  }
+  const length = arrays[0]?.length ?? 0;
+  const ragged = names.findIndex((_, i) => arrays[i]!.length !== length);
+  if (ragged >= 0) {
+    throw new NotTabularError(
+      `ragged columns: "${names[0]}" has ${length} values but "${names[ragged]}" has ${arrays[ragged]!.length}`,
+    );
+  }
+  const rows: Record<string, unknown>[] = new Array(length);
+  for (let r = 0; r < length; r++) {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < names.length; c++) row[names[c]!] = arrays[c]![r];
+    rows[r] = row;
+  }
+  return rows;
+}
+
+interface ArrowVectorLike {
+  get(index: number): unknown;
+}
+interface ArrowTableLike {
+  numRows: number;
+  schema: { fields: { name: string }[] };
+  getChildAt(index: number): ArrowVectorLike | null;
+}
+
+/** Recognises an Apache Arrow Table by its shape, without importing apache-arrow. */
+export function isArrowTable(value: unknown): value is ArrowTableLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as Partial<ArrowTableLike>;
+  return (
+    typeof t.numRows === 'number' && typeof t.getChildAt === 'function' && Array.isArray(t.schema?.fields)
+  );
+}
+
+function arrowRows(table: ArrowTableLike): Record<string, unknown>[] {
+  const fields = table.schema.fields;
+  const vectors = fields.map((_, i) => table.getChildAt(i));
+  const rows: Record<string, unknown>[] = new Array(table.numRows);
+  for (let r = 0; r < table.numRows; r++) {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < fields.length; c++) row[fields[c]!.name] = arrowCell(vectors[c]?.get(r) ?? null);
+    rows[r] = row;
+  }
+  return rows;
+}
+
+/** Arrow struct/list cells are proxies with toJSON(); turn them into plain values. */
+function arrowCell(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Date || ArrayBuffer.isView(value)) {
+    return value;
+  }
+  const v = value as { toJSON?: () => unknown; toArray?: () => unknown };
+  if (typeof v.toJSON === 'function') return v.toJSON();
+  if (typeof v.toArray === 'function') return v.toArray();
+  return value;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A short description of a value's type for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const t = typeof value;
+  if (t === 'string') return `a string (${JSON.stringify((value as string).slice(0, 40))})`;
+  if (t !== 'object') return `a ${t}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}

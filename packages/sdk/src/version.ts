@@ -1,0 +1,9 @@
+import { readFileSync } from 'node:fs';
+
+/** This package's version, read once from its package.json. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Written as each event's `agent`. */
+export const AGENT = `model-data-collector/${VERSION}`;
