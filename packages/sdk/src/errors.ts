@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   MDC_WRITE_FAILED: 'writing a batch to the datastore failed after every retry; its events were dropped',
   MDC_INVALID_PATH: 'a datastore path or URI cannot be parsed',
   MDC_UNKNOWN_DATASTORE: 'a path names a datastore the workspace does not define',
+  MDC_USAGE: 'a command line has an unknown command, option or a missing argument',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -126,5 +127,11 @@ export class UnknownDatastoreError extends MdcError {
       'MDC_UNKNOWN_DATASTORE',
       `datastore "${name}" is not defined in the workspace (known: ${known.join(', ')})`,
     );
+  }
+}
+
+export class UsageError extends MdcError {
+  constructor(message: string) {
+    super('MDC_USAGE', message);
   }
 }

@@ -6,6 +6,15 @@ export {
   runWithRequestContext,
 } from './context.js';
 export {
+  DATA_ASSETS_DIR,
+  type DataAsset,
+  type DataAssetInput,
+  defaultAssetName,
+  listDataAssets,
+  listDataAssetVersions,
+  registerDataAsset,
+} from './data-assets.js';
+export {
   type CollectionConfig,
   type DeploymentConfig,
   type DeploymentYaml,

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BatchQueue } from './batch-queue.js';
 import type { CorrelationContext } from './context.js';
+import { defaultAssetName, registerDataAsset } from './data-assets.js';
 import {
   type CollectionConfig,
   checkCollectionCount,
@@ -84,6 +85,8 @@ interface Target {
   readonly folder: string;
   /** URI prefix of {@link folder} for `datainblob` pointers. */
   readonly uri: (path: string) => string;
+  /** Where the collection's data asset points; undefined when no asset is registered (memory sink). */
+  readonly assetPath?: string;
 }
 
 /** A payload or table ready to become an event (see {@link DataCollectorRuntime.emit}). */
@@ -113,6 +116,7 @@ export class Collection {
     | { correlation: CorrelationContext; time: number; parts: string[]; bytes: number }
     | undefined;
   private mergeTimer: NodeJS.Timeout | undefined;
+  private registered = false;
 
   constructor(
     readonly runtime: DataCollectorRuntime,
@@ -149,6 +153,7 @@ export class Collection {
     const target = this.target!;
     const rt = this.runtime;
     const now = rt.clock();
+    if (!this.registered) this.register(target);
     if (input.json !== undefined && rt.mergeWindowMs > 0 && input.rowCount !== undefined) {
       this.addToMerge(input, now);
       return;
@@ -210,6 +215,27 @@ export class Collection {
       stats: this.stats,
       collection: this.name,
     });
+  }
+
+  /** Registers the data asset on the first event (off the hot path: the registry write is async). */
+  private register(target: Target): void {
+    this.registered = true;
+    const rt = this.runtime;
+    if (!target.assetPath) return;
+    const input = {
+      name: this.config?.dataName ?? defaultAssetName(rt.endpoint, rt.deploymentName, this.name),
+      version: this.config?.dataVersion,
+      path: target.assetPath,
+      endpoint: rt.endpoint,
+      deployment: rt.deploymentName,
+      collection: this.name,
+    };
+    rt.pending.add(
+      registerDataAsset(rt.workspace, input).then(
+        () => {},
+        (err: Error) => rt.reportBackground(err, this),
+      ),
+    );
   }
 
   private folderAt(now: number): string {
@@ -289,6 +315,8 @@ export class DataCollectorRuntime {
   readonly queue: BatchQueue;
   readonly source: string;
   closed = false;
+  /** Background registrations still running; flush() waits for them. */
+  readonly pending = new Set<Promise<void>>();
   private readonly collections = new Map<string, Collection>();
   private readonly sinks = new Map<string, Sink>();
   private readonly overrideSink: Sink | undefined;
@@ -447,6 +475,8 @@ export class DataCollectorRuntime {
   async flush(): Promise<void> {
     for (const c of this.collections.values()) c.flushMerge();
     await this.queue.flush();
+    await Promise.all(this.pending);
+    this.pending.clear();
   }
 
   /** Flushes, closes the datastore writers and refuses new events. Idempotent: returns the same promise. */
@@ -531,7 +561,12 @@ export class DataCollectorRuntime {
     if (dataPath && !isAzuremlUri(dataPath)) {
       const abs = isAbsolute(dataPath) ? dataPath : resolve(this.deployment?.dir ?? process.cwd(), dataPath);
       const sink = this.sinkFor(`file:${abs}`, () => new LocalFileSink(abs));
-      return { sink, folder: '', uri: (p) => pathToFileURL(resolve(abs, p)).href };
+      return {
+        sink,
+        folder: '',
+        uri: (p) => pathToFileURL(resolve(abs, p)).href,
+        assetPath: pathToFileURL(abs).href,
+      };
     }
     const loc = dataPath
       ? parseAzuremlUri(dataPath)
@@ -550,7 +585,12 @@ export class DataCollectorRuntime {
     }
     const root = localDatastoreRoot(this.workspace, ds);
     const sink = this.sinkFor(`ds:${loc.datastore}`, () => new LocalFileSink(root));
-    return { sink, folder: loc.path, uri: (p) => azuremlUri(loc.datastore, p) };
+    return {
+      sink,
+      folder: loc.path,
+      uri: (p) => azuremlUri(loc.datastore, p),
+      assetPath: azuremlUri(loc.datastore, loc.path),
+    };
   }
 
   private sinkFor(key: string, make: () => Sink): Sink {

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { DataCollectorRuntime, loadDeploymentFile } from 'model-data-collector';
+import { workspaceOption } from '../index.js';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check a deployment YAML (and the workspace it writes to) without starting anything')
+    .requiredOption('-f, --file <deployment.yml>', 'deployment YAML')
+    .option('--json', 'print the resolved configuration as JSON')
+    .action((opts: { file: string; json?: boolean }, cmd: Command) => {
+      const deployment = loadDeploymentFile(opts.file, '--file');
+      // Building a runtime resolves every collection's datastore and path, as `mdc serve` would at start-up.
+      const rt = new DataCollectorRuntime({
+        deployment,
+        workspace: workspaceOption(cmd),
+        handleProcessExit: false,
+      });
+      const collections = [...(deployment.collections ?? new Map())].map(([name, c]) => ({
+        name,
+        enabled: c.enabled,
+        folder: c.enabled ? rt.collection(name).folder : undefined,
+        ...(c.dataName ? { dataName: c.dataName } : {}),
+        ...(c.dataVersion ? { dataVersion: c.dataVersion } : {}),
+      }));
+      const summary = {
+        file: deployment.file,
+        endpoint: rt.endpoint,
+        deployment: rt.deploymentName,
+        modelVersion: rt.modelVersion,
+        rollingRate: rt.rollingRate,
+        samplingRate: rt.samplingRate,
+        workspace: rt.workspace.dir,
+        collections,
+      };
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`ok: ${deployment.file}\n`);
+      process.stdout.write(
+        `  endpoint ${summary.endpoint}, deployment ${summary.deployment}, model version ${summary.modelVersion}\n`,
+      );
+      process.stdout.write(`  rolling_rate ${summary.rollingRate}, sampling_rate ${summary.samplingRate}\n`);
+      for (const c of collections) {
+        process.stdout.write(`  ${c.name}: ${c.enabled ? `enabled -> ${c.folder}` : 'disabled'}\n`);
+      }
+    });
+}
