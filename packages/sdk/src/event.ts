@@ -7,7 +7,7 @@ export interface EventFields {
   readonly time: string;
   /** The serialized `data` value (JSON text). */
   readonly dataJson: string;
-  /** Byte length of the data the `contentrange` describes. */
+  /** Byte length of the data the `contentrange` describes (of a raw payload when `dataInBlob`). */
   readonly dataBytes: number;
   readonly contentType: string;
   readonly correlationId: string;
@@ -27,23 +27,40 @@ const q = JSON.stringify;
 
 /** Builds the one-line JSON of a CloudEvents 1.0 event for one collection, fields in the reference's order. */
 export class EventEncoder {
-  private readonly head: string;
-  private readonly tail: string;
+  private readonly headFixed: string;
+  private readonly tailFixed: string;
 
   constructor(source: string, collection: string, modelVersion: string) {
-    this.head = `","source":${q(source)},"type":${q(`azureml.inference.${collection}`)},"datacontenttype":`;
-    this.tail = `,"modelversion":${q(modelVersion)}`;
+    this.headFixed = `","source":${q(source)},"type":${q(`azureml.inference.${collection}`)},"datacontenttype":`;
+    this.tailFixed = `,"modelversion":${q(modelVersion)}`;
   }
 
   /** One event as a line of JSON, ending in `\n`. */
   encode(f: EventFields): string {
-    let line = '{"specversion":"1.0","id":"' + f.id + this.head + q(f.contentType) + ',"time":"' + f.time;
-    line += '","data":' + f.dataJson;
+    return this.head(f) + f.dataJson + this.tail(f, f.dataBytes);
+  }
+
+  /** The line up to and including `"data":` (the writer appends `data` itself, without copying it into a line). */
+  head(f: EventFields): string {
+    return (
+      '{"specversion":"1.0","id":"' +
+      f.id +
+      this.headFixed +
+      q(f.contentType) +
+      ',"time":"' +
+      f.time +
+      '","data":'
+    );
+  }
+
+  /** The rest of the line after `data`; `dataBytes` is the byte length `contentrange` describes. */
+  tail(f: EventFields, dataBytes: number): string {
+    let line = '';
     if (f.path !== undefined) line += ',"path":' + q(f.path);
     if (f.method !== undefined) line += ',"method":' + q(f.method);
-    line += ',"correlationid":' + q(f.correlationId) + ',"xrequestid":' + q(f.xRequestId) + this.tail;
+    line += ',"correlationid":' + q(f.correlationId) + ',"xrequestid":' + q(f.xRequestId) + this.tailFixed;
     if (f.collectDataType !== undefined) line += ',"collectdatatype":' + q(f.collectDataType);
-    line += ',"agent":"' + AGENT + '","contentrange":"bytes 0-' + (f.dataBytes - 1) + '/' + f.dataBytes + '"';
+    line += ',"agent":"' + AGENT + '","contentrange":"bytes 0-' + (dataBytes - 1) + '/' + dataBytes + '"';
     if (f.dataInBlob) line += ',"datainblob":"true"';
     if (f.extensions) for (const [k, v] of Object.entries(f.extensions)) line += ',' + q(k) + ':' + q(v);
     return line + '}\n';

@@ -28,20 +28,28 @@ export class LocalFileSink implements Sink {
     return abs;
   }
 
-  async append(files: ReadonlyMap<string, string>): Promise<void> {
-    for (const [path, text] of files) {
+  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
+    for (const [path, chunks] of files) {
       const fh = await this.handle(path);
-      await fh.appendFile(text, 'utf8');
+      let pending = chunks.slice();
+      // writev may write less than asked (large batches): continue from where it stopped.
+      while (pending.length > 0) {
+        const total = pending.reduce((n, c) => n + c.byteLength, 0);
+        const { bytesWritten } = await fh.writev(pending);
+        if (bytesWritten >= total) break;
+        pending = skipBytes(pending, bytesWritten);
+      }
     }
   }
 
-  appendSync(files: ReadonlyMap<string, string>): void {
-    for (const [path, text] of files) {
+  appendSync(files: ReadonlyMap<string, readonly Uint8Array[]>): void {
+    for (const [path, chunks] of files) {
+      const bytes = Buffer.concat(chunks);
       const abs = this.resolve(path);
       mkdirSync(dirname(abs), { recursive: true });
       const fd = openSync(abs, 'a');
       try {
-        writeSync(fd, text);
+        writeSync(fd, bytes);
       } finally {
         closeSync(fd);
       }
@@ -85,4 +93,18 @@ export class LocalFileSink implements Sink {
     }
     return fh;
   }
+}
+
+function skipBytes(chunks: readonly Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = n;
+  for (const c of chunks) {
+    if (skip >= c.byteLength) {
+      skip -= c.byteLength;
+      continue;
+    }
+    out.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return out;
 }

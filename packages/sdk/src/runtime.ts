@@ -22,7 +22,9 @@ import {
   joinPath,
   nextPeriodStart,
   parseAzuremlUri,
+  parseRollingRate,
   periodStart,
+  ROLLING_RATES,
   type RollingRate,
   rolledFolder,
 } from './layout.js';
@@ -110,6 +112,7 @@ export class Collection {
   /** Errors handler set by a Collector of this collection (first one wins). */
   onError: ((err: Error) => void) | undefined;
   private readonly encoder: EventEncoder;
+  private periodBegin = 0;
   private periodEnd = 0;
   private folderNow = '';
   private merge:
@@ -173,7 +176,8 @@ export class Collection {
       blob = { path: `${folder}/${id}`, body: input.raw };
     } else {
       dataJson = json!;
-      dataBytes = Buffer.byteLength(dataJson);
+      // UTF-16 length × 3 bounds the UTF-8 size: only near the limit is the exact size worth computing.
+      dataBytes = dataJson.length * 3 <= rt.largePayloadBytes ? -1 : Buffer.byteLength(dataJson);
       if (dataBytes > rt.largePayloadBytes) blob = { path: `${folder}/${id}`, body: dataJson };
     }
     if (blob) dataJson = JSON.stringify(target.uri(blob.path));
@@ -191,30 +195,20 @@ export class Collection {
       dataInBlob: blob !== undefined,
       extensions: input.extensions,
     };
-    const text = this.encoder.encode(fields);
-    if (blob) {
-      const size = typeof blob.body === 'string' ? dataBytes : blob.body.byteLength;
-      // The raw file and its event travel together; the raw file is written first.
-      rt.queue.push({
-        sink: target.sink,
-        path: blob.path,
-        text: '',
-        blob: blob.body,
-        bytes: size,
-        events: 0,
-        stats: this.stats,
-        collection: this.name,
-      });
-    }
-    rt.queue.push({
+    const line = {
       sink: target.sink,
       path: `${folder}/${rt.instanceId}.jsonl`,
-      text,
-      bytes: text.length,
-      events: 1,
+      event: { encoder: this.encoder, fields },
       stats: this.stats,
       collection: this.name,
-    });
+    };
+    if (blob) {
+      // The raw file and its event are queued (or refused) together; the raw file is written first.
+      rt.queue.push(
+        { sink: target.sink, path: blob.path, blob: blob.body, stats: this.stats, collection: this.name },
+        line,
+      );
+    } else rt.queue.push(line);
   }
 
   /** Registers the data asset on the first event (off the hot path: the registry write is async). */
@@ -239,10 +233,12 @@ export class Collection {
   }
 
   private folderAt(now: number): string {
-    if (now >= this.periodEnd || now < this.periodEnd - 366 * 86_400_000) {
+    // Recomputed outside the cached period in either direction (a clock stepped back, a merged event's time).
+    if (now >= this.periodEnd || now < this.periodBegin) {
       const rate = this.runtime.rollingRate;
+      this.periodBegin = periodStart(now, rate);
       this.periodEnd = nextPeriodStart(now, rate);
-      this.folderNow = joinPath(this.target!.folder, rolledFolder(periodStart(now, rate), rate));
+      this.folderNow = joinPath(this.target!.folder, rolledFolder(this.periodBegin, rate));
     }
     return this.folderNow;
   }
@@ -293,6 +289,9 @@ export class Collection {
 /** `collectdatatype` of tabular data: pandas' name, since the data is a record-oriented DataFrame that Azure's consumers expect. */
 export const TABLE_DATA_TYPE = 'pandas.core.frame.DataFrame';
 
+/** The longest delay setTimeout honours; a larger one fires at once (Node clamps it to 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const live = new Set<DataCollectorRuntime>();
 let hooksInstalled = false;
 
@@ -342,7 +341,7 @@ export class DataCollectorRuntime {
       options.deploymentName ?? this.deployment?.deployment ?? DEFAULT_DEPLOYMENT,
     );
     this.modelVersion = options.modelVersion ?? this.deployment?.modelVersion ?? 'default';
-    this.rollingRate = options.rollingRate ?? this.deployment?.rollingRate ?? 'Hour';
+    this.rollingRate = checkRollingRate(options.rollingRate) ?? this.deployment?.rollingRate ?? 'Hour';
     this.samplingRate = resolveNumber(
       'samplingRate',
       options.samplingRate ?? this.deployment?.samplingRate,
@@ -366,7 +365,7 @@ export class DataCollectorRuntime {
       options.mergeWindowMs,
       'MDC_MERGE_WINDOW_MS',
       0,
-      { min: 0 },
+      { min: 0, max: MAX_TIMER_MS },
       env,
     );
     this.overrideSink = options.sink;
@@ -408,7 +407,7 @@ export class DataCollectorRuntime {
         options.flushIntervalMs,
         'MDC_FLUSH_INTERVAL_MS',
         1000,
-        { min: 0 },
+        { min: 0, max: MAX_TIMER_MS },
         env,
       ),
       maxTries: resolveNumber(
@@ -424,7 +423,7 @@ export class DataCollectorRuntime {
         options.retryDelayMs,
         'MDC_RETRY_DELAY_MS',
         100,
-        { min: 0 },
+        { min: 0, max: MAX_TIMER_MS },
         env,
       ),
       maxRetryDelayMs: resolveNumber(
@@ -432,10 +431,14 @@ export class DataCollectorRuntime {
         options.maxRetryDelayMs,
         'MDC_MAX_RETRY_DELAY_MS',
         5000,
-        { min: 0 },
+        { min: 0, max: MAX_TIMER_MS },
         env,
       ),
-      onBackgroundError: (err) => this.reportBackground(err),
+      onBackgroundError: (err, stats) =>
+        this.reportBackground(
+          err,
+          [...this.collections.values()].find((c) => c.stats === stats),
+        ),
     });
     // Resolve every configured collection now, so a bad path or unknown datastore fails at start-up.
     for (const name of this.deployment?.collections?.keys() ?? []) this.collection(name);
@@ -601,6 +604,17 @@ export class DataCollectorRuntime {
     }
     return s;
   }
+}
+
+function checkRollingRate(value: RollingRate | undefined): RollingRate | undefined {
+  if (value === undefined) return undefined;
+  const rate = typeof value === 'string' ? parseRollingRate(value) : undefined;
+  if (!rate) {
+    throw new InvalidOptionError(
+      `option rollingRate must be one of ${ROLLING_RATES.join(', ')}; got ${JSON.stringify(value)}`,
+    );
+  }
+  return rate;
 }
 
 function checkName(what: string, value: string): string {

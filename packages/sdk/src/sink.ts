@@ -5,12 +5,15 @@
 export interface Sink {
   /** Human-readable target, e.g. `local:/data/ws/datastores/workspaceblobstore` (never holds secrets). */
   readonly description: string;
-  /** Appends the text to each file (paths relative to the sink's root). Resolves when written. */
-  append(files: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * Appends to each file (paths relative to the sink's root) its chunks, in order: UTF-8, whole lines.
+   * The chunks are reused after the promise settles: copy them if they are kept.
+   */
+  append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void>;
   /** Writes a whole object (a large or binary payload). */
   put(path: string, body: Uint8Array | string): Promise<void>;
   /** Synchronous variants used at process exit, when no more async work can run. */
-  appendSync?(files: ReadonlyMap<string, string>): void;
+  appendSync?(files: ReadonlyMap<string, readonly Uint8Array[]>): void;
   putSync?(path: string, body: Uint8Array | string): void;
   close(): Promise<void>;
 }
@@ -20,11 +23,13 @@ export class MemorySink implements Sink {
   readonly description = 'memory';
   readonly files = new Map<string, string>();
   readonly objects = new Map<string, Uint8Array | string>();
-  async append(files: ReadonlyMap<string, string>): Promise<void> {
+  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
     this.appendSync(files);
   }
-  appendSync(files: ReadonlyMap<string, string>): void {
-    for (const [path, text] of files) this.files.set(path, (this.files.get(path) ?? '') + text);
+  appendSync(files: ReadonlyMap<string, readonly Uint8Array[]>): void {
+    for (const [path, chunks] of files) {
+      this.files.set(path, (this.files.get(path) ?? '') + Buffer.concat(chunks).toString('utf8'));
+    }
   }
   async put(path: string, body: Uint8Array | string): Promise<void> {
     this.objects.set(path, body);
