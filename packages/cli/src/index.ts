@@ -8,9 +8,11 @@ export function buildProgram(): Command {
     .description('model-data-collector: collect, store and read production inference data')
     .version(VERSION, '-V, --version')
     .option('-w, --workspace <dir>', 'workspace folder (default: $MDC_WORKSPACE, else ./mdc-workspace)')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // Usage errors are printed once, with their code, by reportError().
+    .configureOutput({ outputError: () => {} });
   for (const register of commands) register(program);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: () => {} });
   return program;
 }
 
@@ -30,7 +32,7 @@ export function reportError(err: unknown): number {
     // --help and --version end through here with code 0; commander already printed usage errors.
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
       return 0;
-    process.stderr.write(`error MDC_USAGE: ${err.message.replace(/^error: /, '')}\n`);
+    process.stderr.write(`error MDC_USAGE: ${err.message.replace(/^error: /, '')} (see mdc --help)\n`);
     return 2;
   }
   if (err instanceof MdcError) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark of the project, each printing ratios against a baseline measured in the
+// same run. Builds first. Pass names to run a subset: `npm run bench -- collect serve query`.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const benches = [
+  {
+    name: 'collect',
+    script: 'bench/sdk-collect.mjs',
+    what: 'collect() to file vs raw JSON.stringify and pino',
+  },
+  {
+    name: 'serve',
+    script: 'packages/server/bench/serve-bench.mjs',
+    what: '/score with collection on vs off; proxy overhead',
+  },
+  {
+    name: 'query',
+    script: 'packages/reader/bench/query-bench.mjs',
+    what: 'mdc query vs DuckDB read_json; read --format parquet memory',
+  },
+];
+const wanted = process.argv.slice(2);
+const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+let failed = 0;
+for (const b of benches) {
+  if (wanted.length && !wanted.includes(b.name)) continue;
+  if (!existsSync(root + b.script)) {
+    console.log(`\n# ${b.name}: ${b.script} not present, skipped`);
+    continue;
+  }
+  console.log(`\n# ${b.name}: ${b.what}`);
+  const res = spawnSync(process.execPath, ['--expose-gc', b.script], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
