@@ -637,12 +637,12 @@ function installProcessHooks(): void {
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const onSignal = () => {
+      // A host with its own handler (mdc serve drains requests first) owns shutdown; its exit still
+      // flushes through the 'exit' hook. Otherwise flush everything, then end as the signal would have.
+      if (process.listenerCount(signal) > 0) return;
       const all = [...live].map((rt) => rt.shutdown());
       const timeout = new Promise((r) => setTimeout(r, 10_000).unref());
-      void Promise.race([Promise.allSettled(all), timeout]).then(() => {
-        // Nobody else handles the signal: end the process the way the signal would have.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
+      void Promise.race([Promise.allSettled(all), timeout]).then(() => process.kill(process.pid, signal));
     };
     process.once(signal, onSignal);
   }
