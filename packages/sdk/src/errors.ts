@@ -16,6 +16,24 @@ export const ERROR_CODES = {
   MDC_INVALID_PATH: 'a datastore path or URI cannot be parsed',
   MDC_UNKNOWN_DATASTORE: 'a path names a datastore the workspace does not define',
   MDC_USAGE: 'a command line has an unknown command, option or a missing argument',
+  MDC_MODEL_NOT_FOUND:
+    'a deployment model path does not exist, or an azureml: model is not registered in the workspace',
+  MDC_SCRIPT_LOAD_FAILED: 'a scoring script cannot be found or imported, or does not export init() and run()',
+  MDC_INIT_FAILED: "a scoring script's init() threw or rejected, so the deployment never became ready",
+  MDC_NOTHING_TO_SERVE:
+    'a deployment has no scoring script and its model is not an .onnx file or an MLflow onnx model',
+  MDC_LISTEN_FAILED: 'mdc serve or mdc proxy could not listen on the requested host and port',
+  MDC_UNAUTHORIZED: 'HTTP 401: auth_mode is key and the request has no valid Authorization: Bearer <key>',
+  MDC_NOT_FOUND: 'HTTP 404: no route for this method and path',
+  MDC_BAD_REQUEST_BODY: 'HTTP 400: a request body does not match its Content-Type (e.g. invalid JSON)',
+  MDC_PAYLOAD_TOO_LARGE: 'HTTP 413: a request body is larger than the server accepts',
+  MDC_TOO_MANY_REQUESTS: 'HTTP 429: more requests in flight than max_concurrent_requests_per_instance',
+  MDC_SCORING_ERROR: "HTTP 500: the scoring script's run() threw or rejected",
+  MDC_NOT_READY: 'HTTP 503: the deployment is starting (init() has not finished) or shutting down',
+  MDC_SCORING_TIMEOUT: 'HTTP 504: run() did not answer within request_settings.request_timeout_ms',
+  MDC_UPSTREAM_UNAVAILABLE:
+    'HTTP 502: mdc proxy could not reach its target, or the target broke the connection',
+  MDC_UPSTREAM_TIMEOUT: 'HTTP 504: the target of mdc proxy did not answer in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -133,5 +151,44 @@ export class UnknownDatastoreError extends MdcError {
 export class UsageError extends MdcError {
   constructor(message: string) {
     super('MDC_USAGE', message);
+  }
+}
+
+export class ModelNotFoundError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_MODEL_NOT_FOUND', message, options);
+  }
+}
+
+export class ScriptLoadError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_SCRIPT_LOAD_FAILED', message, options);
+  }
+}
+
+export class InitFailedError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_INIT_FAILED', message, options);
+  }
+}
+
+export class NothingToServeError extends MdcError {
+  constructor(message: string) {
+    super('MDC_NOTHING_TO_SERVE', message);
+  }
+}
+
+export class ListenFailedError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_LISTEN_FAILED', message, options);
+  }
+}
+
+/** An error answered over HTTP: `statusCode` is the response status, `code` goes in the JSON body. */
+export class HttpError extends MdcError {
+  readonly statusCode: number;
+  constructor(code: ErrorCode, statusCode: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.statusCode = statusCode;
   }
 }

@@ -1,0 +1,16 @@
+import { UsageError } from 'model-data-collector';
+
+/** A commander parser for an integer flag within [min, max]; a bad value fails with MDC_USAGE naming the flag. */
+export function intOption(
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new UsageError(`${flag} must be an integer from ${min} to ${max}; got "${value}"`);
+    }
+    return n;
+  };
+}

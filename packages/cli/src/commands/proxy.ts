@@ -1,0 +1,67 @@
+import { runProxy } from '@model-data-collector/server';
+import type { Command } from 'commander';
+import { workspaceOption } from '../index.js';
+import { intOption } from './options.js';
+
+export function registerProxy(program: Command): void {
+  program
+    .command('proxy')
+    .description(
+      'payload-logging reverse proxy for a model server in any language: forwards every request unchanged and collects request/response events',
+    )
+    .requiredOption('--target <url>', 'the model server, e.g. http://127.0.0.1:8080')
+    .option(
+      '--endpoint <name>',
+      'endpoint name in the data path (default: the YAML endpoint_name, else local-endpoint)',
+    )
+    .option('--deployment <name>', 'deployment name in the data path (default: the YAML name, else local)')
+    .option(
+      '-f, --file <deployment.yml>',
+      'deployment YAML whose data_collector decides what is collected (default: request and response)',
+    )
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), 5002)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--collect-path <prefix...>',
+      'collect only requests under these path prefixes (default: all but GET/HEAD/OPTIONS)',
+    )
+    .option(
+      '--max-capture-bytes <n>',
+      'bodies larger than this are forwarded but not collected',
+      intOption('--max-capture-bytes', 0),
+    )
+    .option(
+      '--upstream-timeout-ms <ms>',
+      'longest wait for the target',
+      intOption('--upstream-timeout-ms', 1),
+    )
+    .option('--log-level <level>', 'log level on stderr', 'info')
+    .action(async (opts: ProxyFlags, cmd: Command) => {
+      process.exitCode = await runProxy({
+        target: opts.target,
+        endpoint: opts.endpoint,
+        deployment: opts.deployment,
+        file: opts.file,
+        workspace: workspaceOption(cmd),
+        port: opts.port,
+        host: opts.host,
+        collectPaths: opts.collectPath,
+        maxCaptureBytes: opts.maxCaptureBytes,
+        upstreamTimeoutMs: opts.upstreamTimeoutMs,
+        logLevel: opts.logLevel,
+      });
+    });
+}
+
+interface ProxyFlags {
+  target: string;
+  endpoint?: string;
+  deployment?: string;
+  file?: string;
+  port: number;
+  host: string;
+  collectPath?: string[];
+  maxCaptureBytes?: number;
+  upstreamTimeoutMs?: number;
+  logLevel: string;
+}

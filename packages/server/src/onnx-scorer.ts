@@ -1,0 +1,60 @@
+import { Collector, type DataCollectorRuntime } from 'model-data-collector';
+import { onnxModelTarget } from './deployment-plan.js';
+import { loadOnnxModel, type OnnxModel, parseMlflowInput } from './onnx/index.js';
+import type { Scorer } from './scorer.js';
+
+/**
+ * The no-code scorer: serves an `.onnx` file or an MLflow model (onnx flavor) with onnxruntime, takes MLflow
+ * scoring bodies and answers `{"predictions": [...]}` as MLflow's scoring server does. When the deployment
+ * enables `model_inputs` / `model_outputs`, the parsed input rows and the output rows are collected, with the
+ * request's correlation id.
+ */
+export function createOnnxScorer(
+  modelPath: string,
+  runtime: DataCollectorRuntime,
+  onCollectError: (err: Error) => void,
+): Scorer {
+  let model: OnnxModel | undefined;
+  const configured = runtime.deployment?.collections;
+  const collector = (name: string) =>
+    configured?.get(name)?.enabled ? new Collector({ name, runtime, onError: onCollectError }) : undefined;
+  const inputs = collector('model_inputs');
+  const outputs = collector('model_outputs');
+  const target = onnxModelTarget(modelPath);
+  return {
+    kind: 'onnx',
+    description: target,
+    async init() {
+      model = await loadOnnxModel(target);
+    },
+    async run(data) {
+      const m = model!;
+      const table = parseMlflowInput(
+        typeof data === 'string' || Buffer.isBuffer(data) ? String(data) : data,
+        m.featureColumns ? { columns: m.featureColumns } : {},
+      );
+      const context = safeCollect(inputs, table.rows, onCollectError);
+      const predictions = await m.score(table.rows, table.columns);
+      safeCollect(outputs, predictions, onCollectError, context);
+      return { predictions };
+    },
+    async close() {
+      await model?.close();
+    },
+  };
+}
+
+function safeCollect(
+  c: Collector | undefined,
+  rows: unknown,
+  onError: (err: Error) => void,
+  context?: ReturnType<Collector['collect']>,
+): ReturnType<Collector['collect']> | undefined {
+  if (!c) return context;
+  try {
+    return c.collect(rows, context);
+  } catch (err) {
+    onError(err as Error);
+    return context;
+  }
+}

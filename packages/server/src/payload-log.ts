@@ -1,0 +1,85 @@
+import type { Collection, CorrelationContext, DataCollectorRuntime } from 'model-data-collector';
+import { payloadData } from './body.js';
+
+/** Name of the CloudEvents extension attribute holding the HTTP status of the exchange (request and response events). */
+export const STATUS_ATTRIBUTE = 'statuscode';
+
+/** One finished HTTP exchange, as payload logging records it. */
+export interface Exchange {
+  readonly correlation: CorrelationContext;
+  readonly method: string;
+  /** Path and query, as the client sent them. */
+  readonly path: string;
+  readonly statusCode: number;
+  /** Undefined when the body was too large to keep: that event is skipped. */
+  readonly requestBody: Uint8Array | undefined;
+  readonly requestContentType: string | undefined;
+  /** Set when the caller already knows the request body is valid JSON (saves a second parse). */
+  readonly requestIsJson?: boolean;
+  readonly responseBody: Uint8Array | undefined;
+  readonly responseContentType: string | undefined;
+  /** Set when the caller serialized the response body as JSON itself. */
+  readonly responseIsJson?: boolean;
+}
+
+/**
+ * Writes `request` and `response` events for HTTP exchanges when the deployment enables those collections.
+ * Never throws: a collection error (full queue, closed runtime) is counted and handed to `onError`, so payload
+ * logging can never fail a scoring request.
+ */
+export class PayloadLogger {
+  readonly request: Collection | undefined;
+  readonly response: Collection | undefined;
+  /** Collection errors per collection name (also exported as a metric). */
+  readonly errors = new Map<string, number>();
+
+  constructor(
+    runtime: DataCollectorRuntime,
+    private readonly onError: (err: Error, collection: string) => void = () => {},
+  ) {
+    const configured = runtime.deployment?.collections;
+    const on = (name: string) => configured?.get(name)?.enabled === true;
+    this.request = on('request') ? runtime.collection('request') : undefined;
+    this.response = on('response') ? runtime.collection('response') : undefined;
+  }
+
+  get enabled(): boolean {
+    return this.request !== undefined || this.response !== undefined;
+  }
+
+  log(x: Exchange): void {
+    const extensions = { [STATUS_ATTRIBUTE]: x.statusCode };
+    if (this.request && x.requestBody) {
+      const body = x.requestBody;
+      this.emit(this.request, x, () => payloadData(body, x.requestContentType, x.requestIsJson), extensions);
+    }
+    if (this.response && x.responseBody) {
+      const body = x.responseBody;
+      this.emit(
+        this.response,
+        x,
+        () => payloadData(body, x.responseContentType, x.responseIsJson),
+        extensions,
+      );
+    }
+  }
+
+  private emit(
+    c: Collection,
+    x: Exchange,
+    data: () => ReturnType<typeof payloadData>,
+    extensions: Record<string, number>,
+  ): void {
+    try {
+      if (!c.accepts(x.correlation.id)) return;
+      c.emit({ correlation: x.correlation, path: x.path, method: x.method, extensions, ...data() });
+    } catch (err) {
+      this.errors.set(c.name, (this.errors.get(c.name) ?? 0) + 1);
+      try {
+        this.onError(err as Error, c.name);
+      } catch {
+        // a throwing handler must not fail the request
+      }
+    }
+  }
+}

@@ -1,0 +1,325 @@
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import {
+  type CorrelationContext,
+  type DataCollectorRuntime,
+  HttpError,
+  runWithRequestContext,
+} from 'model-data-collector';
+import { bodyKind, bodyText } from './body.js';
+import { correlationFromHeaders } from './correlation.js';
+import type { DeploymentPlan } from './deployment-plan.js';
+import { authorize, type EndpointKeys } from './endpoint-keys.js';
+import { toErrorAnswer } from './http-error.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { PayloadLogger } from './payload-log.js';
+import { isScoreResponse, type ScoreRequestInfo, type Scorer } from './scorer.js';
+import { throttled } from './throttle.js';
+
+export interface ScoreServerOptions {
+  readonly plan: DeploymentPlan;
+  /** The runtime payload logging (and the scorer's Collectors) write into. */
+  readonly runtime: DataCollectorRuntime;
+  readonly scorer: Scorer;
+  /** Required when `plan.authMode` is `key`. */
+  readonly keys?: EndpointKeys;
+  /** Largest request body accepted; larger ones get 413. @default 104857600 (100 MiB) */
+  readonly maxBodyBytes?: number;
+  /** pino level of the server log (on stderr). @default 'info' */
+  readonly logLevel?: string;
+  /** Longest wait for in-flight requests at close() before their connections are cut. @default 30000 */
+  readonly drainTimeoutMs?: number;
+}
+
+/** A running (or ready to listen) scoring server for one deployment. */
+export interface ScoreServer {
+  readonly app: FastifyInstance;
+  readonly metrics: ServerMetrics;
+  readonly payloads: PayloadLogger;
+  /** True once the scorer's init() resolved, until close(). */
+  readonly isReady: boolean;
+  /** Listens; resolves with the bound address (port 0 picks a free port). */
+  listen(options: { port: number; host: string }): Promise<AddressInfo>;
+  /** Runs the scorer's init(); `/ready` answers 200 after it resolves. Throws MDC_INIT_FAILED. */
+  init(): Promise<void>;
+  /**
+   * Drains: stops accepting, lets in-flight requests finish (up to `drainTimeoutMs`), closes the scorer and
+   * flushes every collection to the datastore. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const CORRELATION = Symbol('mdc.correlation');
+const COLLECT = Symbol('mdc.collect');
+type TaggedRequest = IncomingMessage & {
+  [CORRELATION]?: CorrelationContext;
+  [COLLECT]?: { requestIsJson: boolean; responseIsJson: boolean };
+};
+
+const EMPTY = Buffer.alloc(0);
+
+/** Builds the HTTP face of `mdc serve`: `POST /score`, `GET /` (liveness), `GET /ready`, `GET /metrics`. */
+export function createScoreServer(options: ScoreServerOptions): ScoreServer {
+  const { plan, runtime, scorer } = options;
+  if (plan.authMode === 'key' && !options.keys) throw new TypeError('auth_mode key needs the endpoint keys');
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.maxBodyBytes ?? 100 * 1024 * 1024,
+    requestTimeout: 120_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const c = correlationFromHeaders(req.headers);
+      (req as TaggedRequest)[CORRELATION] = c;
+      return c.id;
+    },
+  });
+  const log = app.log;
+  const warnCollect = throttled(10_000, (err: Error, collection: string, suppressed: number) =>
+    log.warn(
+      { err, collection, suppressed },
+      `payload logging failed (request still answered): ${err.message}`,
+    ),
+  );
+  const payloads = new PayloadLogger(runtime, (err, collection) => warnCollect(err, collection));
+  const metrics = createMetrics(runtime, { payloadErrors: () => payloads.errors });
+  let ready = false;
+  let closing: Promise<void> | undefined;
+  let inFlight = 0;
+  const maxConcurrent = plan.maxConcurrentRequests;
+
+  // Every body arrives as bytes: payload logging stores them as sent, and /score decodes them by Content-Type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request, reply) => {
+    const c = (request.raw as TaggedRequest)[CORRELATION]!;
+    reply.header('x-request-id', c.xRequestId ?? c.id);
+    const client = request.headers['x-ms-client-request-id'];
+    if (typeof client === 'string') reply.header('x-ms-client-request-id', client);
+    metrics.inFlight.inc();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.inFlight.dec();
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
+    metrics.duration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const answer = toErrorAnswer(err);
+    if (!answer.expected) log.error({ err, reqId: request.id }, answer.body.error.message);
+    if (answer.status === 401) reply.header('www-authenticate', 'Bearer');
+    const tag = (request.raw as TaggedRequest)[COLLECT];
+    if (tag) tag.responseIsJson = true;
+    return reply.code(answer.status).type('application/json').send(JSON.stringify(answer.body));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .type('application/json')
+      .send(
+        JSON.stringify({
+          error: {
+            code: 'MDC_NOT_FOUND',
+            message: `no route ${request.method} ${request.url.split('?')[0]}`,
+          },
+        }),
+      );
+  });
+
+  app.get('/', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('Healthy'));
+  app.get('/ready', async (_request, reply) => {
+    if (ready) return reply.type('application/json').send('{"ready":true}');
+    const why = closing ? 'the deployment is shutting down' : 'init() has not finished';
+    throw new HttpError('MDC_NOT_READY', 503, why);
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.text()),
+  );
+
+  app.route({
+    method: 'POST',
+    url: '/score',
+    onRequest: async (request) => {
+      if (plan.authMode === 'key' && !authorize(request.headers.authorization, options.keys!)) {
+        throw new HttpError(
+          'MDC_UNAUTHORIZED',
+          401,
+          'this endpoint needs Authorization: Bearer <key> (show the key with: mdc keys show)',
+        );
+      }
+    },
+    onSend: async (request, reply, payload) => {
+      const tag = (request.raw as TaggedRequest)[COLLECT];
+      if (tag && payloads.enabled) {
+        payloads.log({
+          correlation: (request.raw as TaggedRequest)[CORRELATION]!,
+          method: request.method,
+          path: request.url,
+          statusCode: reply.statusCode,
+          requestBody: (request.body as Buffer | undefined) ?? EMPTY,
+          requestContentType: request.headers['content-type'],
+          requestIsJson: tag.requestIsJson,
+          responseBody:
+            typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : EMPTY,
+          responseContentType: reply.getHeader('content-type') as string | undefined,
+          ...(tag.responseIsJson ? { responseIsJson: true } : {}),
+        });
+      }
+      return payload;
+    },
+    handler: async (request, reply) => {
+      const raw = request.raw as TaggedRequest;
+      const tag = { requestIsJson: false, responseIsJson: false };
+      raw[COLLECT] = tag;
+      if (!ready) {
+        throw new HttpError(
+          'MDC_NOT_READY',
+          503,
+          closing ? 'the deployment is shutting down' : 'the deployment is starting: init() has not finished',
+        );
+      }
+      if (maxConcurrent !== undefined && inFlight >= maxConcurrent) {
+        throw new HttpError(
+          'MDC_TOO_MANY_REQUESTS',
+          429,
+          `more than max_concurrent_requests_per_instance (${maxConcurrent}) requests in flight`,
+        );
+      }
+      const body = (request.body as Buffer | undefined) ?? EMPTY;
+      const contentType = request.headers['content-type'];
+      const data = decodeBody(body, contentType);
+      tag.requestIsJson = data.isJson;
+      const info: ScoreRequestInfo = {
+        id: request.id,
+        method: request.method,
+        path: request.url,
+        query: request.query as ScoreRequestInfo['query'],
+        headers: request.headers,
+        contentType,
+        rawBody: body,
+      };
+      inFlight++;
+      let result: unknown;
+      try {
+        result = await withTimeout(
+          runWithRequestContext(raw[CORRELATION]!, () => scorer.run(data.value, info)),
+          plan.requestTimeoutMs,
+        );
+      } finally {
+        inFlight--;
+      }
+      return sendResult(reply, result, tag);
+    },
+  });
+
+  return {
+    app,
+    metrics,
+    payloads,
+    get isReady() {
+      return ready;
+    },
+    async listen({ port, host }) {
+      await app.listen({ port, host });
+      return app.server.address() as AddressInfo;
+    },
+    async init() {
+      await scorer.init();
+      if (!closing) {
+        ready = true;
+        metrics.ready.set(1);
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        metrics.ready.set(0);
+        const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+        const cut = setTimeout(() => app.server.closeAllConnections(), drainTimeoutMs);
+        cut.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(cut);
+        }
+        try {
+          await scorer.close();
+        } catch (err) {
+          log.warn({ err }, 'the scorer failed to close');
+        }
+        await runtime.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The body as run() gets it: parsed JSON, a string for text types, the bytes otherwise. */
+function decodeBody(body: Buffer, contentType: string | undefined): { value: unknown; isJson: boolean } {
+  const kind = bodyKind(contentType);
+  if (kind === 'binary') return { value: body, isJson: false };
+  const text = bodyText(body);
+  if (kind === 'text') return { value: text, isJson: false };
+  try {
+    return { value: JSON.parse(text), isJson: true };
+  } catch (err) {
+    throw new HttpError('MDC_BAD_REQUEST_BODY', 400, `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError('MDC_SCORING_TIMEOUT', 504, `run() did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sendResult(reply: FastifyReply, result: unknown, tag: { responseIsJson: boolean }): FastifyReply {
+  if (!isScoreResponse(result)) {
+    if (Buffer.isBuffer(result) || result instanceof Uint8Array) {
+      return reply.type('application/octet-stream').send(Buffer.from(result));
+    }
+    tag.responseIsJson = true;
+    return reply.type('application/json').send(toJson(result));
+  }
+  reply.code(result.status);
+  for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
+  const hasType = reply.hasHeader('content-type');
+  const body = result.body;
+  if (body === undefined || body === null) return reply.send('');
+  if (typeof body === 'string') {
+    if (!hasType) reply.type('text/plain; charset=utf-8');
+    return reply.send(body);
+  }
+  if (body instanceof Uint8Array) {
+    if (!hasType) reply.type('application/octet-stream');
+    return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  }
+  if (!hasType) {
+    reply.type('application/json');
+    tag.responseIsJson = true;
+  }
+  return reply.send(toJson(body));
+}
+
+function toJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value ?? null);
+  } catch (err) {
+    throw new Error(`run() returned a value that cannot be sent as JSON: ${(err as Error).message}`);
+  }
+  return text ?? 'null';
+}
