@@ -16,6 +16,12 @@ export const ERROR_CODES = {
   MDC_INVALID_PATH: 'a datastore path or URI cannot be parsed',
   MDC_UNKNOWN_DATASTORE: 'a path names a datastore the workspace does not define',
   MDC_USAGE: 'a command line has an unknown command, option or a missing argument',
+  MDC_UNKNOWN_ASSET: 'no data asset, version or collection has the name given',
+  MDC_AMBIGUOUS_COLLECTION: 'a collection name matches several endpoints or deployments (pick one)',
+  MDC_INVALID_TIME_RANGE: 'a --since/--until time cannot be parsed, or the range is empty',
+  MDC_QUERY_FAILED: 'DuckDB rejected or failed a query (its message is given)',
+  MDC_PATH_NOT_FOUND: 'a datastore path or local file does not exist',
+  MDC_MISSING_PACKAGE: 'a feature needs an optional package that is not installed',
   MDC_MODEL_NOT_FOUND:
     'a deployment model path does not exist, or an azureml: model is not registered in the workspace',
   MDC_SCRIPT_LOAD_FAILED: 'a scoring script cannot be found or imported, or does not export init() and run()',
@@ -190,5 +196,46 @@ export class HttpError extends MdcError {
   constructor(code: ErrorCode, statusCode: number, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.statusCode = statusCode;
+  }
+}
+
+export class UnknownAssetError extends MdcError {
+  constructor(message: string) {
+    super('MDC_UNKNOWN_ASSET', message);
+  }
+}
+
+export class AmbiguousCollectionError extends MdcError {
+  readonly candidates: readonly string[];
+  constructor(name: string, candidates: readonly string[]) {
+    super(
+      'MDC_AMBIGUOUS_COLLECTION',
+      `collection "${name}" exists in several deployments (${candidates.join(', ')}); pass --endpoint and --deployment, or a data asset name`,
+    );
+    this.candidates = candidates;
+  }
+}
+
+export class InvalidTimeRangeError extends MdcError {
+  constructor(message: string) {
+    super('MDC_INVALID_TIME_RANGE', message);
+  }
+}
+
+export class QueryFailedError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_QUERY_FAILED', message, options);
+  }
+}
+
+export class PathNotFoundError extends MdcError {
+  constructor(path: string, detail = 'does not exist') {
+    super('MDC_PATH_NOT_FOUND', `${path}: ${detail}`);
+  }
+}
+
+export class MissingPackageError extends MdcError {
+  constructor(pkg: string, why: string) {
+    super('MDC_MISSING_PACKAGE', `${why}: install ${pkg}`);
   }
 }

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
+import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
+import { registerJoin } from './join.js';
 import { registerKeys } from './keys.js';
+import { registerLs } from './ls.js';
 import { registerProxy } from './proxy.js';
+import { registerQuery } from './query.js';
+import { registerRead } from './read.js';
 import { registerServe } from './serve.js';
 import { registerValidate } from './validate.js';
 
@@ -12,4 +17,9 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerServe,
   registerProxy,
   registerKeys,
+  registerLs,
+  registerData,
+  registerRead,
+  registerJoin,
+  registerQuery,
 ];

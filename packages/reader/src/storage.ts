@@ -1,0 +1,187 @@
+import type { Dirent } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_DATASTORE,
+  getDatastore,
+  InvalidPathError,
+  isAzuremlUri,
+  joinPath,
+  localDatastoreRoot,
+  MissingPackageError,
+  PathNotFoundError,
+  parseAzuremlUri,
+  type Workspace,
+} from 'model-data-collector';
+
+/** One entry of a folder listing. Paths are relative to the storage root, `/`-separated. */
+export interface StorageEntry {
+  readonly path: string;
+  readonly name: string;
+  readonly kind: 'file' | 'folder';
+  /** Bytes (files only). */
+  readonly size?: number;
+  /** Last modification, ms since the epoch (files only). */
+  readonly modifiedMs?: number;
+}
+
+/**
+ * What the reader needs from a datastore: a one-level listing (what blob stores give with a `/` delimiter)
+ * and byte reads. Azure Blob and S3 implement this in their own packages; `localPath` lets DuckDB read
+ * local files in place, and files of a storage without it are staged to a local folder first.
+ */
+export interface Storage {
+  /** Human-readable location, e.g. `local:/ws/datastores/workspaceblobstore`. */
+  readonly description: string;
+  /** Entries directly inside `folder` ('' is the root), sorted by name; [] when the folder does not exist. */
+  list(folder: string, options?: { signal?: AbortSignal }): Promise<StorageEntry[]>;
+  /** Bytes of a file, or of `[start, end)` of it. */
+  read(path: string, range?: { start: number; end?: number }): Promise<Uint8Array>;
+  /** Metadata of a file or folder, or undefined when nothing is there. */
+  stat(path: string): Promise<StorageEntry | undefined>;
+  /** The local file system path of `path`, when the storage is local. */
+  localPath?(path: string): string;
+}
+
+/** A folder of the local file system. */
+export class LocalStorage implements Storage {
+  readonly description: string;
+  constructor(readonly root: string) {
+    this.description = `local:${root}`;
+  }
+
+  localPath(path: string): string {
+    const abs = join(this.root, path);
+    const rel = relative(this.root, abs);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new InvalidPathError(path, 'escapes the datastore');
+    return abs;
+  }
+
+  async list(folder: string): Promise<StorageEntry[]> {
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(this.localPath(folder), { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw err;
+    }
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: StorageEntry[] = [];
+    for (const d of dirents) {
+      const path = joinPath(folder, d.name);
+      if (d.isDirectory()) out.push({ path, name: d.name, kind: 'folder' });
+      else if (d.isFile()) {
+        const s = await stat(join(this.root, path)).catch(() => undefined);
+        if (s) out.push({ path, name: d.name, kind: 'file', size: s.size, modifiedMs: s.mtimeMs });
+      }
+    }
+    return out;
+  }
+
+  async read(path: string, range?: { start: number; end?: number }): Promise<Uint8Array> {
+    const fh = await open(this.localPath(path), 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const start = Math.min(range?.start ?? 0, size);
+      const end = Math.min(range?.end ?? size, size);
+      const buf = Buffer.alloc(Math.max(0, end - start));
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesRead } = await fh.read(buf, done, buf.length - done, start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return buf.subarray(0, done);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async stat(path: string): Promise<StorageEntry | undefined> {
+    const s = await stat(this.localPath(path)).catch(() => undefined);
+    if (!s) return undefined;
+    const name = path.split('/').at(-1) ?? '';
+    return s.isDirectory()
+      ? { path, name, kind: 'folder' }
+      : { path, name, kind: 'file', size: s.size, modifiedMs: s.mtimeMs };
+  }
+}
+
+/** A location: a folder or file inside a storage, and how to name it back to the user. */
+export interface Location {
+  readonly storage: Storage;
+  /** Path inside the storage ('' for its root). */
+  readonly path: string;
+  /** The datastore name, when the location is inside one. */
+  readonly datastore?: string;
+  /** How the user would write this location (an azureml:// URI or a file path). */
+  readonly uri: string;
+}
+
+const storages = new WeakMap<Workspace, Map<string, Storage>>();
+
+/** The storage of a named datastore. Cloud datastores need their package (not part of the reader). */
+export function datastoreStorage(ws: Workspace, name: string): Storage {
+  let cache = storages.get(ws);
+  if (!cache) {
+    cache = new Map();
+    storages.set(ws, cache);
+  }
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const ds = getDatastore(ws, name);
+  let storage: Storage;
+  if (ds.type === 'local') storage = new LocalStorage(localDatastoreRoot(ws, ds));
+  else {
+    const pkg = ds.type === 'azure_blob' ? '@model-data-collector/azure-blob' : '@model-data-collector/s3';
+    throw new MissingPackageError(
+      pkg,
+      `datastore "${name}" is ${ds.type === 's3' ? 'an S3 bucket' : 'an Azure Blob container'}; reading it needs ${pkg}, which is not available yet`,
+    );
+  }
+  cache.set(name, storage);
+  return storage;
+}
+
+/**
+ * Resolves what a user typed: `azureml://datastores/<ds>/paths/<p>` (short or long form), `file://…`,
+ * `s3://…` (not available yet), or a plain path inside the default datastore.
+ */
+export function resolveLocation(ws: Workspace, target = ''): Location {
+  if (isAzuremlUri(target)) {
+    const p = parseAzuremlUri(target);
+    return {
+      storage: datastoreStorage(ws, p.datastore),
+      path: p.path,
+      datastore: p.datastore,
+      uri: `azureml://datastores/${p.datastore}/paths/${p.path}`,
+    };
+  }
+  if (/^file:\/\//i.test(target)) {
+    const abs = fileURLToPath(target);
+    return { storage: new LocalStorage(abs), path: '', uri: target };
+  }
+  if (/^(s3|https?|wasbs?|abfss?):\/\//i.test(target)) {
+    throw new MissingPackageError(
+      /^s3:/i.test(target) ? '@model-data-collector/s3' : '@model-data-collector/azure-blob',
+      `${target}: reading cloud storage directly is not available yet; define it as a datastore of the workspace`,
+    );
+  }
+  const path = joinPath(...target.split(sep));
+  if (path.split('/').includes('..')) throw new InvalidPathError(target, '".." is not allowed in a path');
+  return {
+    storage: datastoreStorage(ws, DEFAULT_DATASTORE),
+    path,
+    datastore: DEFAULT_DATASTORE,
+    uri: `azureml://datastores/${DEFAULT_DATASTORE}/paths/${path}`,
+  };
+}
+
+/** Throws MDC_PATH_NOT_FOUND unless something is at the location. */
+export async function requireExists(loc: Location): Promise<StorageEntry> {
+  const e = await loc.storage.stat(loc.path);
+  if (!e) throw new PathNotFoundError(loc.uri);
+  return e;
+}
