@@ -271,16 +271,33 @@ export class BatchQueue {
   private async writeBatch(batch: Batch): Promise<void> {
     for (const [sink, group] of groupBySink(batch)) {
       const files = filesOf(group.files);
+      const blobs = group.blobs.slice();
       const err = await this.withRetries(async () => {
-        // Raw payloads first, so an event never points at a file that is not there yet.
-        for (const b of group.blobs) await sink.put(b.path, b.body);
-        await sink.append(files);
+        // Raw payloads first, so an event never points at a file that is not there yet. A retry redoes only
+        // what is left: a file an earlier try appended to is not appended to twice.
+        while (blobs.length > 0) {
+          await sink.put(blobs[0]!.path, blobs[0]!.body);
+          blobs.shift();
+        }
+        for (const [path, chunks] of files) {
+          await sink.append(new Map([[path, chunks]]));
+          files.delete(path);
+        }
       });
-      settle(group, err === undefined);
-      if (err !== undefined) {
+      if (err === undefined) settle(group, true);
+      else {
+        const failed = { files: group.files.filter((fb) => files.has(fb.path)), blobs };
+        settle(
+          {
+            files: group.files.filter((fb) => !files.has(fb.path)),
+            blobs: group.blobs.filter((b) => !blobs.includes(b)),
+          },
+          true,
+        );
+        settle(failed, false);
         this.report(
-          group,
-          new WriteFailedError(sink.description, countEvents(group.files), this.options.maxTries, err),
+          failed,
+          new WriteFailedError(sink.description, countEvents(failed.files), this.options.maxTries, err),
         );
       }
     }

@@ -12,13 +12,16 @@ export const DEFAULT_ENDPOINT = 'local-endpoint';
 export const DEFAULT_DEPLOYMENT = 'local';
 
 /** `'True'`, `'False'` (any case) or a YAML boolean. */
-const yamlBool = z.union([
-  z.boolean(),
-  z
-    .string()
-    .refine((s) => /^(true|false)$/i.test(s), { message: "expected 'True' or 'False'" })
-    .transform((s) => s.toLowerCase() === 'true'),
-]);
+const yamlBool = z.union(
+  [
+    z.boolean(),
+    z
+      .string()
+      .refine((s) => /^(true|false)$/i.test(s), { message: "expected 'True' or 'False'" })
+      .transform((s) => s.toLowerCase() === 'true'),
+  ],
+  { error: (iss) => `expected 'True', 'False' or a boolean; got ${JSON.stringify(iss.input)}` },
+);
 
 const collectionSchema = z.looseObject({
   enabled: yamlBool.default(false),
@@ -31,24 +34,38 @@ const collectionSchema = z.looseObject({
     .optional(),
 });
 
-const rollingRateSchema = z.string().transform((s, ctx) => {
-  const rate = parseRollingRate(s);
-  if (!rate) {
-    ctx.addIssue({ code: 'custom', message: `expected one of Minute, Hour, Day, Month, Year; got "${s}"` });
-    return z.NEVER;
-  }
-  return rate;
-});
+const rollingRateSchema = z
+  .string({
+    error: (iss) => `expected one of Minute, Hour, Day, Month, Year; got ${JSON.stringify(iss.input)}`,
+  })
+  .transform((s, ctx) => {
+    const rate = parseRollingRate(s);
+    if (!rate) {
+      ctx.addIssue({ code: 'custom', message: `expected one of Minute, Hour, Day, Month, Year; got "${s}"` });
+      return z.NEVER;
+    }
+    return rate;
+  });
 
+const samplingRateMessage = (iss: { input?: unknown }) =>
+  `expected a number from 0 to 1; got ${JSON.stringify(iss.input)}`;
 const samplingRateSchema = z
-  .union([
-    z.number(),
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .regex(/^\s*[0-9.eE+-]+\s*$/)
+        .transform(Number),
+    ],
+    { error: samplingRateMessage },
+  )
+  .pipe(
     z
-      .string()
-      .regex(/^\s*[0-9.eE+-]+\s*$/, 'expected a number')
-      .transform(Number),
-  ])
-  .pipe(z.number().min(0).max(1));
+      .number({ error: samplingRateMessage })
+      .min(0, { error: samplingRateMessage })
+      .max(1, { error: samplingRateMessage }),
+  );
 
 export const dataCollectorSchema = z.looseObject({
   collections: z

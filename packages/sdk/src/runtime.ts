@@ -485,8 +485,9 @@ export class DataCollectorRuntime {
   /** Flushes, closes the datastore writers and refuses new events. Idempotent: returns the same promise. */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      await this.flush();
+      // Refuse new events first: a caller still collecting must not keep the flush from ever finishing.
       this.closed = true;
+      await this.flush();
       live.delete(this);
       await Promise.allSettled(
         [...this.sinks.values(), ...(this.overrideSink ? [this.overrideSink] : [])].map((s) => s.close()),

@@ -16,9 +16,10 @@ const MAX_DEPTH = 64;
  * Turns the data given to collect() into the JSON text of an array of row objects.
  *
  * Accepted: an array of plain row objects; an object whose values are equal-length arrays (columns); an Apache
- * Arrow `Table` (recognised by shape, so `apache-arrow` is not a dependency). Cell rules: `Date` → ISO string,
- * `NaN`/`±Infinity` → `null`, `bigint` → an exact JSON integer, typed arrays → arrays, `undefined` → omitted,
- * functions, symbols, `Map`/`Set` and circular references → {@link NotTabularError}.
+ * Arrow `Table` (recognised by shape, so `apache-arrow` is not a dependency). Cell rules: `Date` (and Arrow
+ * date/timestamp cells) → ISO string, `NaN`/`±Infinity` → `null`, `bigint` → an exact JSON integer, typed
+ * arrays (`Uint8Array` too) → arrays, `undefined` → omitted; functions, symbols, `Map`/`Set` and circular
+ * references → {@link NotTabularError}.
  */
 export function serializeTable(data: unknown): SerializedTable {
   if (Array.isArray(data)) return serializeRows(data, 'rows');
@@ -115,7 +116,6 @@ export function stringifySlow(value: unknown): string {
   if (value instanceof Date)
     return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
   if (ArrayBuffer.isView(value)) {
-    if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
     const items = Array.from(value as unknown as ArrayLike<number | bigint>);
     return `[${items.map(stringifySlow).join(',')}]`;
   }
@@ -172,7 +172,7 @@ interface ArrowVectorLike {
 }
 interface ArrowTableLike {
   numRows: number;
-  schema: { fields: { name: string }[] };
+  schema: { fields: { name: string; type?: { typeId?: number } }[] };
   getChildAt(index: number): ArrowVectorLike | null;
 }
 
@@ -185,13 +185,21 @@ export function isArrowTable(value: unknown): value is ArrowTableLike {
   );
 }
 
+/** Arrow `Type.Date` and `Type.Timestamp`: their cells come out as epoch milliseconds. */
+const ARROW_TEMPORAL_TYPE_IDS = new Set([8, 10]);
+
 function arrowRows(table: ArrowTableLike): Record<string, unknown>[] {
   const fields = table.schema.fields;
   const vectors = fields.map((_, i) => table.getChildAt(i));
+  const temporal = fields.map((f) => ARROW_TEMPORAL_TYPE_IDS.has(f.type?.typeId ?? -1));
   const rows: Record<string, unknown>[] = new Array(table.numRows);
   for (let r = 0; r < table.numRows; r++) {
     const row: Record<string, unknown> = {};
-    for (let c = 0; c < fields.length; c++) row[fields[c]!.name] = arrowCell(vectors[c]?.get(r) ?? null);
+    for (let c = 0; c < fields.length; c++) {
+      const cell = vectors[c]?.get(r) ?? null;
+      // Same rule as a JS Date cell: an ISO string.
+      row[fields[c]!.name] = temporal[c] && typeof cell === 'number' ? new Date(cell) : arrowCell(cell);
+    }
     rows[r] = row;
   }
   return rows;
@@ -216,7 +224,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** A short description of a value's type for error messages. */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   const t = typeof value;
   if (t === 'string') return `a string (${JSON.stringify((value as string).slice(0, 40))})`;

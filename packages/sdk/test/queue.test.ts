@@ -1,0 +1,406 @@
+// The bounded queue: drop-newest when full, flush/shutdown semantics, retries, and batching by size and time.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
+import { Collector, LocalFileSink, type MdcError, MemorySink, type Sink } from '../src/index.js';
+import { catchMdc, deferred, makeRuntime, readEvents, tempDir, waitFor } from './helpers.js';
+
+/** A sink over a local folder whose writes wait until the test opens the gate; it records each append. */
+class GatedSink implements Sink {
+  readonly description = 'gated';
+  readonly root = tempDir();
+  readonly inner = new LocalFileSink(this.root);
+  /** Lines handed over by each append() call, in order. */
+  readonly appends: string[][] = [];
+  private readonly gate = deferred();
+  open(): void {
+    this.gate.resolve();
+  }
+  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
+    const text = [...files.values()].map((chunks) => Buffer.concat(chunks).toString('utf8'));
+    this.appends.push(text.flatMap((t) => t.split('\n').filter(Boolean)));
+    await this.gate.promise;
+    await this.inner.append(files);
+  }
+  async put(path: string, body: Uint8Array | string): Promise<void> {
+    await this.gate.promise;
+    await this.inner.put(path, body);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A sink over a local folder that throws on the first `failures` append calls. */
+class FlakySink implements Sink {
+  readonly description = 'flaky';
+  readonly root = tempDir();
+  readonly inner = new LocalFileSink(this.root);
+  calls = 0;
+  constructor(private failures: number) {}
+  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
+    this.calls++;
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('disk unplugged'), { code: 'EIO' });
+    }
+    await this.inner.append(files);
+  }
+  put(path: string, body: Uint8Array | string): Promise<void> {
+    return this.inner.put(path, body);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+const ids = (root: string) => readEvents(root).map((l) => (l.event.data as { i: number }[])[0]!.i);
+
+describe('queue full', () => {
+  it('drops the newest events past maxQueueEvents, counts each, reports each through onError', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, maxQueueEvents: 3, flushIntervalMs: 60_000 });
+    const errors: MdcError[] = [];
+    const c = new Collector({
+      name: 'model_inputs',
+      runtime: rt,
+      onError: (e) => errors.push(e as MdcError),
+    });
+    c.collect([{ i: 0 }]);
+    const flushed = rt.flush(); // the first event goes in flight; the sink holds it
+    await waitFor(() => sink.appends.length === 1, 'the first write to start');
+    assert.equal(rt.stats().queue.inFlight, 1);
+    for (let i = 1; i <= 6; i++) c.collect([{ i }]); // 3 fit in the queue, 3 do not
+    assert.equal(rt.stats().queue.events, 3);
+    assert.equal(rt.stats().queue.maxEvents, 3);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['MDC_QUEUE_FULL', 'MDC_QUEUE_FULL', 'MDC_QUEUE_FULL'],
+    );
+    assert.match(errors[0]!.message, /model_inputs/);
+    assert.match(errors[0]!.message, /3 events/);
+    assert.equal(c.stats().dropped, 3);
+    assert.equal(rt.stats().collections.model_inputs!.dropped, 3);
+    sink.open();
+    await flushed;
+    await rt.shutdown();
+    assert.deepEqual(ids(sink.root), [0, 1, 2, 3], 'the oldest were kept, the newest dropped');
+    const s = c.stats();
+    assert.equal(s.collected, 4);
+    assert.equal(s.written, 4);
+    assert.equal(s.dropped, 3);
+  });
+
+  it('drops past maxQueueBytes, and throws MDC_QUEUE_FULL from collect() without onError', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, maxQueueBytes: 4096, flushIntervalMs: 60_000 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    const row = (i: number) => [{ i, pad: 'p'.repeat(500) }];
+    c.collect(row(0));
+    const flushed = rt.flush();
+    await waitFor(() => sink.appends.length === 1, 'the first write to start');
+    const accepted = [0];
+    const errors: MdcError[] = [];
+    for (let i = 1; i <= 20; i++) {
+      try {
+        c.collect(row(i));
+        accepted.push(i);
+      } catch (err) {
+        errors.push(err as MdcError);
+      }
+    }
+    assert.ok(accepted.length >= 2, 'some events fit');
+    assert.ok(errors.length >= 10, 'the byte bound refused the rest');
+    assert.deepEqual(
+      accepted,
+      Array.from({ length: accepted.length }, (_, i) => i),
+      'drop-newest',
+    );
+    for (const err of errors) assert.equal(err.code, 'MDC_QUEUE_FULL');
+    assert.match(errors[0]!.message, /4096 bytes/);
+    assert.ok(rt.stats().queue.bytes <= 4096);
+    assert.equal(c.stats().dropped, errors.length);
+    sink.open();
+    await flushed;
+    await rt.shutdown();
+    assert.deepEqual(ids(sink.root), accepted);
+  });
+
+  it('never waits on the sink: collect() returns while a write is stuck', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, flushIntervalMs: 0 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    for (let i = 0; i < 1000; i++) c.collect([{ i }]);
+    assert.equal(sink.appends.length, 0, 'nothing is written synchronously');
+    await waitFor(() => sink.appends.length === 1, 'the timer to start a write');
+    for (let i = 1000; i < 2000; i++) c.collect([{ i }]);
+    sink.open();
+    await rt.shutdown();
+    assert.deepEqual(
+      ids(sink.root),
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
+  });
+});
+
+describe('flush and shutdown', () => {
+  it('flush() resolves only after everything accepted is on disk', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, flushIntervalMs: 60_000 });
+    const a = new Collector({ name: 'model_inputs', runtime: rt });
+    const b = new Collector({ name: 'model_outputs', runtime: rt });
+    for (let i = 0; i < 10; i++) {
+      a.collect([{ i }]);
+      b.collect([{ i }]);
+    }
+    let settled = false;
+    const flushed = a.flush().then(() => {
+      settled = true;
+    });
+    await waitFor(() => sink.appends.length === 1, 'the write to start');
+    for (let k = 0; k < 20; k++) await tick();
+    assert.equal(settled, false, 'flush() is still waiting for the sink');
+    assert.deepEqual(readEvents(sink.root), []);
+    sink.open();
+    await flushed;
+    assert.equal(readEvents(sink.root).length, 20);
+    assert.equal(a.stats().written, 10);
+    assert.equal(b.stats().written, 10);
+    await rt.shutdown();
+  });
+
+  it('shutdown() waits for writes, returns the same promise twice, then refuses collect() with MDC_COLLECTOR_CLOSED', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, flushIntervalMs: 60_000 });
+    const errors: MdcError[] = [];
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    const quiet = new Collector({
+      name: 'model_outputs',
+      runtime: rt,
+      onError: (e) => errors.push(e as MdcError),
+    });
+    for (let i = 0; i < 5; i++) c.collect([{ i }]);
+    const first = rt.shutdown();
+    assert.equal(rt.shutdown(), first);
+    let settled = false;
+    void first.then(() => {
+      settled = true;
+    });
+    await waitFor(() => sink.appends.length === 1, 'the write to start');
+    for (let k = 0; k < 20; k++) await tick();
+    assert.equal(settled, false);
+    sink.open();
+    await first;
+    assert.deepEqual(ids(sink.root), [0, 1, 2, 3, 4]);
+    assert.equal(catchMdc(() => c.collect([{ i: 5 }])).code, 'MDC_COLLECTOR_CLOSED');
+    quiet.collect([{ i: 6 }]);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['MDC_COLLECTOR_CLOSED'],
+    );
+    assert.equal(readEvents(sink.root).length, 5);
+  });
+
+  it('refuses collect() as soon as shutdown() is called, so a busy producer cannot hold shutdown open', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, flushIntervalMs: 60_000 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    c.collect([{ i: 0 }]);
+    const done = rt.shutdown();
+    assert.equal(catchMdc(() => c.collect([{ i: 1 }])).code, 'MDC_COLLECTOR_CLOSED');
+    sink.open();
+    await done;
+    assert.deepEqual(ids(sink.root), [0]);
+  });
+
+  it('Collector.shutdown() is idempotent, flushes, and closes that Collector', async () => {
+    const sink = new GatedSink();
+    sink.open();
+    const rt = makeRuntime({ sink, flushIntervalMs: 60_000 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    c.collect([{ i: 0 }]);
+    const p = c.shutdown();
+    assert.equal(c.shutdown(), p);
+    await p;
+    assert.deepEqual(ids(sink.root), [0]);
+    assert.equal(catchMdc(() => c.collect([{ i: 1 }])).code, 'MDC_COLLECTOR_CLOSED');
+    await rt.shutdown();
+  });
+
+  it('await using flushes and closes a Collector and a runtime at the end of the block', async () => {
+    const sink = new GatedSink();
+    sink.open();
+    const rt = makeRuntime({ sink, flushIntervalMs: 60_000 });
+    let outer: Collector;
+    {
+      await using c = new Collector({ name: 'model_inputs', runtime: rt });
+      outer = c;
+      c.collect([{ i: 0 }]);
+      c.collect([{ i: 1 }]);
+    }
+    assert.deepEqual(ids(sink.root), [0, 1]);
+    assert.equal(catchMdc(() => outer.collect([{ i: 2 }])).code, 'MDC_COLLECTOR_CLOSED');
+    {
+      await using scoped = makeRuntime({ sink, flushIntervalMs: 60_000 });
+      new Collector({ name: 'model_outputs', runtime: scoped }).collect([{ i: 3 }]);
+    }
+    assert.equal(readEvents(sink.root).length, 3);
+    await rt.shutdown();
+  });
+});
+
+describe('retries and failed writes', () => {
+  it('retries a sink that fails twice, then writes each event exactly once', async () => {
+    const sink = new FlakySink(2);
+    const errors: Error[] = [];
+    const rt = makeRuntime({ sink, retryDelayMs: 1, maxRetryDelayMs: 5, maxTries: 5 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt, onError: (e) => errors.push(e) });
+    for (let i = 0; i < 10; i++) c.collect([{ i }]);
+    await rt.shutdown();
+    assert.equal(sink.calls, 3);
+    assert.equal(rt.stats().queue.retries, 2);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      ids(sink.root),
+      Array.from({ length: 10 }, (_, i) => i),
+    );
+    assert.equal(c.stats().written, 10);
+    assert.equal(c.stats().failed, 0);
+  });
+
+  it('does not write a file twice when a retry follows a batch that failed half-way', async () => {
+    const root = tempDir();
+    const inner = new LocalFileSink(root);
+    let failedOnce = false;
+    const sink: Sink = {
+      description: 'half-way',
+      async append(files) {
+        for (const [path, text] of files) {
+          if (path.includes('model_outputs') && !failedOnce) {
+            failedOnce = true;
+            throw new Error('EMFILE: too many open files');
+          }
+          await inner.append(new Map([[path, text]]));
+        }
+      },
+      put: (p, b) => inner.put(p, b),
+      close: () => inner.close(),
+    };
+    const rt = makeRuntime({ sink, retryDelayMs: 1, maxRetryDelayMs: 5 });
+    const a = new Collector({ name: 'model_inputs', runtime: rt });
+    const b = new Collector({ name: 'model_outputs', runtime: rt });
+    for (let i = 0; i < 5; i++) b.collect([{ i }], a.collect([{ i }]));
+    await rt.shutdown();
+    assert.ok(failedOnce);
+    const lines = readEvents(root);
+    assert.equal(lines.length, 10, 'each event exactly once');
+    assert.equal(new Set(lines.map((l) => l.event.id)).size, 10);
+    assert.equal(a.stats().written, 5);
+    assert.equal(b.stats().written, 5);
+  });
+
+  it('reports MDC_WRITE_FAILED to onError and counts failed when the sink always fails; no crash', async () => {
+    const sink = new FlakySink(Number.POSITIVE_INFINITY);
+    const errors: MdcError[] = [];
+    const rt = makeRuntime({ sink, retryDelayMs: 1, maxRetryDelayMs: 2, maxTries: 3 });
+    const c = new Collector({
+      name: 'model_inputs',
+      runtime: rt,
+      onError: (e) => errors.push(e as MdcError),
+    });
+    for (let i = 0; i < 4; i++) c.collect([{ i }]);
+    await rt.flush();
+    assert.equal(sink.calls, 3);
+    assert.equal(rt.stats().queue.retries, 2);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.code, 'MDC_WRITE_FAILED');
+    assert.match(errors[0]!.message, /4 event\(s\) dropped after 3 failed tries: disk unplugged/);
+    assert.equal((errors[0]!.cause as Error).message, 'disk unplugged');
+    assert.equal(c.stats().failed, 4);
+    assert.equal(c.stats().written, 0);
+    // The collector keeps working after a failed batch.
+    c.collect([{ i: 9 }]);
+    await rt.shutdown();
+    assert.equal(c.stats().failed, 5);
+    assert.equal(errors.length, 2);
+  });
+
+  it('sends background errors to the runtime onError when no Collector has one, and survives a throwing handler', async () => {
+    const seen: MdcError[] = [];
+    const rt = makeRuntime({
+      sink: new FlakySink(Number.POSITIVE_INFINITY),
+      maxTries: 1,
+      onError: (e) => {
+        seen.push(e as MdcError);
+        throw new Error('a broken handler');
+      },
+    });
+    new Collector({ name: 'model_inputs', runtime: rt }).collect([{ i: 0 }]);
+    await rt.shutdown();
+    assert.deepEqual(
+      seen.map((e) => e.code),
+      ['MDC_WRITE_FAILED'],
+    );
+  });
+
+  it('emits a process warning for a failed write when nobody handles errors', async () => {
+    const warnings: (Error & { code?: string })[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const rt = makeRuntime({ sink: new FlakySink(Number.POSITIVE_INFINITY), maxTries: 1 });
+      new Collector({ name: 'model_inputs', runtime: rt }).collect([{ i: 0 }]);
+      await rt.shutdown();
+      await waitFor(() => warnings.some((w) => w.code === 'MDC_WRITE_FAILED'), 'the warning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('batching', () => {
+  it('writes as soon as maxBatchBytes is queued, without waiting for the timer', async () => {
+    const sink = new GatedSink();
+    sink.open();
+    const row = (i: number) => [{ i, pad: 'p'.repeat(150) }];
+    // Every line has the same length: measure one, and set the batch size so the 4th line crosses it.
+    const probe = makeRuntime({ sink: new MemorySink() });
+    new Collector({ name: 'model_inputs', runtime: probe }).collect(row(0));
+    await probe.shutdown();
+    const lineBytes = probe.stats().collections.model_inputs!.bytesWritten;
+    const rt = makeRuntime({ sink, maxBatchBytes: lineBytes * 4 - 1, flushIntervalMs: 2_000_000_000 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    for (let i = 0; i < 3; i++) c.collect(row(i));
+    assert.equal(sink.appends.length, 0);
+    c.collect(row(3));
+    await waitFor(() => readEvents(sink.root).length === 4, 'the size-triggered batch on disk');
+    assert.equal(sink.appends.length, 1);
+    assert.equal(sink.appends[0]!.length, 4);
+    c.collect(row(4));
+    await rt.shutdown();
+    assert.deepEqual(
+      sink.appends.map((a) => a.length),
+      [4, 1],
+    );
+  });
+
+  it('writes what is queued after flushIntervalMs, without flush(), in one batch', async () => {
+    const sink = new GatedSink();
+    sink.open();
+    const rt = makeRuntime({ sink, flushIntervalMs: 30 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    for (let i = 0; i < 3; i++) c.collect([{ i }]);
+    assert.equal(sink.appends.length, 0);
+    await waitFor(() => readEvents(sink.root).length === 3, 'the timer batch on disk');
+    assert.deepEqual(
+      sink.appends.map((a) => a.length),
+      [3],
+    );
+    assert.equal(c.stats().written, 3);
+    // And again for events collected after that write.
+    for (let i = 3; i < 5; i++) c.collect([{ i }]);
+    await waitFor(() => readEvents(sink.root).length === 5, 'the second timer batch on disk');
+    assert.deepEqual(ids(sink.root), [0, 1, 2, 3, 4]);
+    await rt.shutdown();
+  });
+});
