@@ -60,15 +60,15 @@ export function planDeployment(
   if (cc) {
     const codeDir = resolve(deployment.dir, cc.code ?? '.');
     scoringScript = resolve(codeDir, cc.scoring_script);
-    if (!existsSync(scoringScript) || !statSync(scoringScript).isFile()) {
-      throw new ScriptLoadError(
-        `code_configuration.scoring_script: ${scoringScript} does not exist (code: ${codeDir})`,
-      );
-    }
     if (!SCRIPT_EXTENSIONS.has(extname(scoringScript))) {
       throw new ScriptLoadError(
         `code_configuration.scoring_script: ${basename(scoringScript)} is not a JavaScript or TypeScript file ` +
           `(.js, .mjs, .cjs, .ts); mdc serve runs Node.js scoring scripts`,
+      );
+    }
+    if (!existsSync(scoringScript) || !statSync(scoringScript).isFile()) {
+      throw new ScriptLoadError(
+        `code_configuration.scoring_script: ${scoringScript} does not exist (code: ${codeDir})`,
       );
     }
   } else if (modelPath === undefined) {

@@ -5,24 +5,23 @@ import { ScriptLoadError } from 'model-data-collector';
  * Module hooks for scoring scripts, run in Node's loader thread:
  * - `model-data-collector` always resolves to the SDK this server runs, so a script needs nothing installed in
  *   its folder and its Collectors share the server's module instance (and so its default runtime);
- * - a `.js` file outside node_modules that uses `import`/`export` but has no `"type": "module"` package.json
+ * - a `.js` / `.ts` file outside node_modules that uses `import`/`export` with no `"type": "module"` package.json
  *   is loaded as ES module instead of failing as CommonJS.
  */
 const HOOKS = `
 import { readFile } from 'node:fs/promises';
 let sdkUrl;
 export async function initialize(data) { sdkUrl = data.sdkUrl; }
+const esm = /^\\s*(import\\s*[\\w{*'"]|export\\s+(default|const|let|var|function|async|class|type|interface|\\{|\\*))/m;
+const cjs = /\\b(module\\.exports|exports\\.[\\w$]+\\s*=|require\\s*\\()/;
+const candidate = /\\.(js|ts)$/;
 export async function resolve(specifier, context, next) {
   if (specifier === 'model-data-collector') return { url: sdkUrl, shortCircuit: true };
-  return next(specifier, context);
-}
-const esm = /^\\s*(import\\s*[\\w{*'"]|export\\s+(default|const|let|var|function|async|class|\\{|\\*))/m;
-const cjs = /\\b(module\\.exports|exports\\.[\\w$]+\\s*=|require\\s*\\()/;
-export async function load(url, context, next) {
-  const result = await next(url, context);
-  if (result.format === 'commonjs' && url.startsWith('file:') && url.endsWith('.js') && !url.includes('/node_modules/')) {
-    const source = String(result.source ?? await readFile(new URL(url), 'utf8'));
-    if (esm.test(source) && !cjs.test(source)) return { format: 'module', source, shortCircuit: true };
+  const result = await next(specifier, context);
+  const { url, format } = result;
+  if ((format === 'commonjs' || format == null) && url.startsWith('file:') && candidate.test(url) && !url.includes('/node_modules/')) {
+    const source = await readFile(new URL(url), 'utf8').catch(() => '');
+    if (esm.test(source) && !cjs.test(source)) return { ...result, format: 'module' };
   }
   return result;
 }

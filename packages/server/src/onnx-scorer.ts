@@ -33,8 +33,9 @@ export function createOnnxScorer(
         typeof data === 'string' || Buffer.isBuffer(data) ? String(data) : data,
         m.featureColumns ? { columns: m.featureColumns } : {},
       );
-      const context = safeCollect(inputs, table.rows, onCollectError);
       const predictions = await m.score(table.rows, table.columns);
+      // Collected after scoring succeeds, so model_inputs only holds rows the model accepted, each with its outputs.
+      const context = safeCollect(inputs, table.rows, onCollectError);
       safeCollect(outputs, predictions, onCollectError, context);
       return { predictions };
     },

@@ -113,6 +113,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       if (!res.writableFinished) abort.abort();
     });
     let status = 502;
+    let responseType: string | undefined;
     inFlight++;
     metrics.inFlight.inc();
     try {
@@ -130,6 +131,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       });
       status = upstream.statusCode;
       const out = responseHeaders(upstream.headers);
+      responseType = headerValue(out['content-type']);
       if (out['x-request-id'] === undefined) out['x-request-id'] = correlation.xRequestId ?? correlation.id;
       res.writeHead(status, out);
       for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
@@ -145,6 +147,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         const code = timeout ? 'MDC_UPSTREAM_TIMEOUT' : 'MDC_UPSTREAM_UNAVAILABLE';
         const body = JSON.stringify({ error: { code, message: `${target.origin}: ${e.message}` } });
         resCapture?.reset(Buffer.from(body));
+        responseType = 'application/json';
         res.writeHead(status, {
           'content-type': 'application/json',
           'x-request-id': correlation.xRequestId ?? correlation.id,
@@ -177,7 +180,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         requestBody: reqCapture.bytes(),
         requestContentType: req.headers['content-type'],
         responseBody: resCapture.bytes(),
-        responseContentType: res.getHeader('content-type') as string | undefined,
+        responseContentType: responseType,
       });
     }
   };
@@ -291,6 +294,10 @@ function responseHeaders(
     out[name] = value;
   }
   return out;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function connectionTokens(value: string | string[] | undefined): Set<string> {

@@ -73,6 +73,9 @@ async function runWorker(options: ServeOptions): Promise<number> {
   });
   await untilSignal(() => instance.runtime.flushSync());
   await instance.close();
+  // Everything is flushed: drop the IPC channel so the worker can end (a script's stray timer cannot hold it).
+  process.disconnect?.();
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }
 

@@ -37,7 +37,7 @@ export function registerProxy(program: Command): void {
     )
     .option('--log-level <level>', 'log level on stderr', 'info')
     .action(async (opts: ProxyFlags, cmd: Command) => {
-      process.exitCode = await runProxy({
+      const code = await runProxy({
         target: opts.target,
         endpoint: opts.endpoint,
         deployment: opts.deployment,
@@ -50,6 +50,9 @@ export function registerProxy(program: Command): void {
         upstreamTimeoutMs: opts.upstreamTimeoutMs,
         logLevel: opts.logLevel,
       });
+      process.exitCode = code;
+      // Drained and flushed: a scoring script's stray timer or socket must not keep the process alive.
+      setTimeout(() => process.exit(code), 1000).unref();
     });
 }
 

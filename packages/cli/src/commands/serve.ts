@@ -43,7 +43,7 @@ export function registerServe(program: Command): void {
     )
     .option('--log-level <level>', 'server log level on stderr (fatal, error, warn, info, debug)', 'info')
     .action(async (opts: ServeFlags, cmd: Command) => {
-      process.exitCode = await runServe({
+      const code = await runServe({
         file: opts.file,
         workspace: workspaceOption(cmd),
         port: opts.port,
@@ -55,6 +55,9 @@ export function registerServe(program: Command): void {
         drainTimeoutMs: opts.drainTimeoutMs,
         logLevel: opts.logLevel,
       });
+      process.exitCode = code;
+      // Drained and flushed: a scoring script's stray timer or socket must not keep the process alive.
+      setTimeout(() => process.exit(code), 1000).unref();
     });
 }
 

@@ -13,7 +13,8 @@ let built = false;
 
 /** Builds the packages the CLI runs from (once per test process; a lock keeps parallel test files apart). */
 export function ensureBuilt(): void {
-  if (built) return;
+  // MDC_TEST_SKIP_BUILD=1: test the dist/ already there (e.g. built by `npm run typecheck`).
+  if (built || process.env.MDC_TEST_SKIP_BUILD === '1') return;
   const lock = join(ROOT, 'node_modules/.mdc-test-build.lock');
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -44,7 +45,7 @@ export function ensureBuilt(): void {
 }
 
 export async function tempDir(
-  t: { after: (fn: () => Promise<void>) => void },
+  t: { after: (fn: () => Promise<void> | void) => void },
   prefix = 'mdc-test-',
 ): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
