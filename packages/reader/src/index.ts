@@ -1,3 +1,4 @@
+export { toArrowTable } from './arrow.js';
 export {
   type CollectionSource,
   listCollections,

@@ -1,4 +1,5 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
+import type { Table } from 'apache-arrow';
 import {
   type DataAsset,
   InvalidOptionError,
@@ -9,6 +10,7 @@ import {
   UnknownAssetError,
   type Workspace,
 } from 'model-data-collector';
+import { toArrowTable } from './arrow.js';
 import {
   type CollectionSource,
   listCollections,
@@ -258,11 +260,20 @@ export class Reader {
    */
   async prepare(sql: string, options: SelectOptions = {}): Promise<string[]> {
     this.checkOpen();
-    let names: readonly string[];
+    const names = new Set<string>();
     try {
-      names = this.connection.getTableNames(sql, false);
+      for (const n of this.connection.getTableNames(sql, false)) names.add(n);
     } catch {
-      return []; // not parseable: running it reports DuckDB's parse error
+      // not parseable: running it reports DuckDB's parse error
+    }
+    // DuckDB's table-name extraction misses some statements (e.g. JOIN … USING): also take every word or
+    // quoted identifier of the SQL that names a collection or data asset.
+    const known = new Set<string>();
+    for (const s of await this.collections()) known.add(s.name).add(s.collection);
+    for (const a of await this.assets()) known.add(`${a.name}@${a.version}`);
+    for (const m of sql.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      const word = m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!;
+      if (known.has(word)) names.add(word);
     }
     const made: string[] = [];
     for (const name of names) {
@@ -285,6 +296,11 @@ export class Reader {
   async query(sql: string, options: SelectOptions = {}): Promise<ResultStream> {
     await this.prepare(sql, options);
     return this.stream(sql);
+  }
+
+  /** Runs SQL and returns its result as an Apache Arrow Table (needs the optional `apache-arrow` package). */
+  async toArrow(sql: string, options: SelectOptions = {}): Promise<Table> {
+    return toArrowTable(await this.query(sql, options));
   }
 
   /** Runs SQL and returns every row (for small results). */
