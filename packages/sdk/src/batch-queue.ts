@@ -124,6 +124,15 @@ interface Blob {
   readonly stats: CollectionStats;
 }
 
+/** The part of the write in flight for one sink that is not written yet. */
+interface InFlight {
+  readonly sink: Sink;
+  readonly files: Map<string, readonly Uint8Array[]>;
+  readonly blobs: Blob[];
+  /** The file whose append() has been called and has not settled. */
+  current?: string;
+}
+
 interface Batch {
   readonly files: FileBuffer[];
   readonly blobs: Blob[];
@@ -143,6 +152,8 @@ export class BatchQueue {
   private inFlightEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** What the write in flight has not written yet, so flushSync can still write it at process exit. */
+  private unwritten: InFlight[] = [];
   private immediate = false;
   retries = 0;
   droppedTotal = 0;
@@ -197,8 +208,22 @@ export class BatchQueue {
     }
   }
 
-  /** Writes what is queued synchronously, for process exit. An in-flight async write completes in the kernel. */
+  /**
+   * Writes synchronously, for process exit: first what the async write in flight had not handed to its sink
+   * (the file it is appending is the sink's to finish), then what is queued.
+   */
   flushSync(): void {
+    for (const w of this.unwritten) {
+      const files = new Map(w.files);
+      if (w.current !== undefined) files.delete(w.current);
+      try {
+        for (const b of w.blobs) w.sink.putSync?.(b.path, b.body);
+        w.sink.appendSync?.(files);
+      } catch {
+        // the process is ending; the queued events below still get their chance
+      }
+    }
+    this.unwritten = [];
     const batch = this.take();
     for (const [sink, group] of groupBySink(batch)) {
       try {
@@ -269,9 +294,15 @@ export class BatchQueue {
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
-    for (const [sink, group] of groupBySink(batch)) {
-      const files = filesOf(group.files);
-      const blobs = group.blobs.slice();
+    const work = [...groupBySink(batch)].map(([sink, group]): InFlight & { group: Batch } => ({
+      sink,
+      group,
+      files: filesOf(group.files),
+      blobs: group.blobs.slice(),
+    }));
+    this.unwritten = work;
+    for (const w of work) {
+      const { sink, group, files, blobs } = w;
       const err = await this.withRetries(async () => {
         // Raw payloads first, so an event never points at a file that is not there yet. A retry redoes only
         // what is left: a file an earlier try appended to is not appended to twice.
@@ -280,7 +311,12 @@ export class BatchQueue {
           blobs.shift();
         }
         for (const [path, chunks] of files) {
-          await sink.append(new Map([[path, chunks]]));
+          w.current = path;
+          try {
+            await sink.append(new Map([[path, chunks]]));
+          } finally {
+            w.current = undefined;
+          }
           files.delete(path);
         }
       });
@@ -300,7 +336,11 @@ export class BatchQueue {
           new WriteFailedError(sink.description, countEvents(failed.files), this.options.maxTries, err),
         );
       }
+      // Settled (its slabs are back in the pool): nothing of this sink is left for an exit to write.
+      files.clear();
+      blobs.length = 0;
     }
+    this.unwritten = [];
   }
 
   private report(group: Batch, err: Error): void {

@@ -60,12 +60,7 @@ const samplingRateSchema = z
     ],
     { error: samplingRateMessage },
   )
-  .pipe(
-    z
-      .number({ error: samplingRateMessage })
-      .min(0, { error: samplingRateMessage })
-      .max(1, { error: samplingRateMessage }),
-  );
+  .pipe(z.number().min(0).max(1));
 
 export const dataCollectorSchema = z.looseObject({
   collections: z

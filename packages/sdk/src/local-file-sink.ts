@@ -15,6 +15,8 @@ const MAX_OPEN_FILES = 32;
 export class LocalFileSink implements Sink {
   readonly description: string;
   private readonly handles = new Map<string, FileHandle>();
+  /** Appends still waiting for their file to open (no write issued yet): appendSync at exit writes them. */
+  private readonly unissued = new Map<string, readonly Uint8Array[]>();
 
   constructor(readonly root: string) {
     this.description = `local:${root}`;
@@ -30,7 +32,13 @@ export class LocalFileSink implements Sink {
 
   async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
     for (const [path, chunks] of files) {
-      const fh = await this.handle(path);
+      this.unissued.set(path, chunks);
+      let fh: FileHandle;
+      try {
+        fh = await this.handle(path);
+      } finally {
+        this.unissued.delete(path);
+      }
       let pending = chunks.slice();
       // writev may write less than asked (large batches): continue from where it stopped.
       while (pending.length > 0) {
@@ -43,7 +51,10 @@ export class LocalFileSink implements Sink {
   }
 
   appendSync(files: ReadonlyMap<string, readonly Uint8Array[]>): void {
-    for (const [path, chunks] of files) {
+    // At exit an async append may be stuck before its write: those bytes come first.
+    const interrupted = [...this.unissued];
+    this.unissued.clear();
+    for (const [path, chunks] of [...interrupted, ...files]) {
       const bytes = Buffer.concat(chunks);
       const abs = this.resolve(path);
       mkdirSync(dirname(abs), { recursive: true });

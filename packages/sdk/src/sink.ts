@@ -12,7 +12,11 @@ export interface Sink {
   append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void>;
   /** Writes a whole object (a large or binary payload). */
   put(path: string, body: Uint8Array | string): Promise<void>;
-  /** Synchronous variants used at process exit, when no more async work can run. */
+  /**
+   * Synchronous variants used at process exit, when no more async work can run. `appendSync` also gets the
+   * files an interrupted async write had not handed over yet; an `append` already called is the sink's own
+   * to finish (LocalFileSink writes it here when its file was still opening).
+   */
   appendSync?(files: ReadonlyMap<string, readonly Uint8Array[]>): void;
   putSync?(path: string, body: Uint8Array | string): void;
   close(): Promise<void>;

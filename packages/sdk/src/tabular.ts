@@ -18,8 +18,8 @@ const MAX_DEPTH = 64;
  * Accepted: an array of plain row objects; an object whose values are equal-length arrays (columns); an Apache
  * Arrow `Table` (recognised by shape, so `apache-arrow` is not a dependency). Cell rules: `Date` (and Arrow
  * date/timestamp cells) → ISO string, `NaN`/`±Infinity` → `null`, `bigint` → an exact JSON integer, typed
- * arrays (`Uint8Array` too) → arrays, `undefined` → omitted; functions, symbols, `Map`/`Set` and circular
- * references → {@link NotTabularError}.
+ * arrays → arrays (`Uint8Array` → base64 string), `undefined` → omitted; functions, symbols, `Map`/`Set` and
+ * circular references → {@link NotTabularError}.
  */
 export function serializeTable(data: unknown): SerializedTable {
   if (Array.isArray(data)) return serializeRows(data, 'rows');
@@ -116,6 +116,7 @@ export function stringifySlow(value: unknown): string {
   if (value instanceof Date)
     return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
   if (ArrayBuffer.isView(value)) {
+    if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
     const items = Array.from(value as unknown as ArrayLike<number | bigint>);
     return `[${items.map(stringifySlow).join(',')}]`;
   }

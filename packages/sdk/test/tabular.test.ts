@@ -133,7 +133,7 @@ describe('cell conversion rules', () => {
     );
   });
 
-  it('writes typed arrays as JSON arrays', async () => {
+  it('writes typed arrays as JSON arrays, and a Uint8Array cell as a base64 string', async () => {
     const [e] = await written([
       [
         {
@@ -144,7 +144,7 @@ describe('cell conversion rules', () => {
         },
       ],
     ]);
-    assert.equal(e!.text, '[{"f32":[0.5,1],"f64":[0.1,null],"u8":[1,2,255],"i64":[9223372036854775807]}]');
+    assert.equal(e!.text, '[{"f32":[0.5,1],"f64":[0.1,null],"u8":"AQL/","i64":[9223372036854775807]}]');
   });
 
   it('omits undefined cells (and writes undefined inside a list as null, as JSON does)', async () => {
