@@ -43,8 +43,8 @@ export function parseCsv(text: string): Table {
   let field = '';
   let quoted = false;
   let inQuotes = false;
-  let i = 0;
-  const n = text.charCodeAt(0) === 0xfeff ? ((i = 1), text.length) : text.length;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // skip a byte-order mark
+  const n = text.length;
   const endField = () => {
     row.push(csvValue(field, quoted));
     field = '';
