@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   MDC_UPSTREAM_UNAVAILABLE:
     'HTTP 502: mdc proxy could not reach its target, or the target broke the connection',
   MDC_UPSTREAM_TIMEOUT: 'HTTP 504: the target of mdc proxy did not answer in time',
+  MDC_WEBHOOK_FAILED: 'mdc monitor could not POST its results to the alert webhook (network error, timeout or non-2xx)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -237,5 +238,11 @@ export class PathNotFoundError extends MdcError {
 export class MissingPackageError extends MdcError {
   constructor(pkg: string, why: string) {
     super('MDC_MISSING_PACKAGE', `${why}: install ${pkg}`);
+  }
+}
+
+export class WebhookFailedError extends MdcError {
+  constructor(url: string, detail: string, options?: { cause?: unknown }) {
+    super('MDC_WEBHOOK_FAILED', `alert webhook ${url}: ${detail}`, options);
   }
 }
