@@ -37,6 +37,7 @@ describe('Reader.query', () => {
       { AGE: 54, n: 1 },
     ]);
     assert.deepEqual(await reader.all('SELECT count(*) AS n FROM "credit-blue-model_outputs"'), [{ n: 4 }]);
+    assert.deepEqual(await reader.all('SELECT count(*) AS n FROM "credit-blue-model_inputs@1"'), [{ n: 4 }]);
     const joined = await reader.all(
       'SELECT i.id, o."default" FROM model_inputs i JOIN model_outputs o USING (correlationid, row_index) ORDER BY 1',
     );
