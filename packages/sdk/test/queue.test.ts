@@ -391,12 +391,15 @@ describe('batching', () => {
     const c = new Collector({ name: 'model_inputs', runtime: rt });
     for (let i = 0; i < 3; i++) c.collect([{ i }]);
     assert.equal(sink.appends.length, 0);
-    await waitFor(() => readEvents(sink.root).length === 3, 'the timer batch on disk');
+    // The bytes land before the write's promise settles the counters: wait for both.
+    await waitFor(
+      () => c.stats().written === 3 && readEvents(sink.root).length === 3,
+      'the timer batch on disk',
+    );
     assert.deepEqual(
       sink.appends.map((a) => a.length),
       [3],
     );
-    assert.equal(c.stats().written, 3);
     // And again for events collected after that write.
     for (let i = 3; i < 5; i++) c.collect([{ i }]);
     await waitFor(() => readEvents(sink.root).length === 5, 'the second timer batch on disk');
