@@ -63,6 +63,8 @@ const HOP_BY_HOP = new Set([
 ]);
 
 const EMPTY = Buffer.alloc(0);
+/** Request bodies up to this size (with a Content-Length) are buffered before forwarding. */
+const SMALL_BODY_BYTES = 1024 * 1024;
 
 /**
  * A payload-logging reverse proxy: forwards each request to the target unchanged (method, path, headers,
@@ -118,15 +120,20 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     metrics.inFlight.inc();
     try {
       const headers = forwardHeaders(req.headers, correlation.id, req);
-      const hasBody =
-        req.headers['content-length'] !== undefined
-          ? req.headers['content-length'] !== '0'
-          : req.headers['transfer-encoding'] !== undefined;
+      const length = req.headers['content-length'];
+      const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+      // A small body of known length is read whole and sent in one write (header and body in one packet);
+      // streaming it would cost a delayed-ACK round trip per request. Large or chunked bodies stream.
+      const small = length !== undefined && Number(length) <= SMALL_BODY_BYTES;
       const upstream = await pool.request({
         method: method as 'POST',
         path: basePath + url,
         headers,
-        body: hasBody ? Readable.from(tee(req, reqCapture), { objectMode: false }) : null,
+        body: !hasBody
+          ? null
+          : small
+            ? await readSmall(req, reqCapture)
+            : Readable.from(tee(req, reqCapture)),
         signal: abort.signal,
       });
       status = upstream.statusCode;
@@ -253,6 +260,15 @@ class Capture {
         ? EMPTY
         : Buffer.concat(this.chunks);
   }
+}
+
+async function readSmall(req: IncomingMessage, capture: Capture | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    capture?.add(chunk);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 async function* tee(req: IncomingMessage, capture: Capture | undefined): AsyncGenerator<Buffer> {

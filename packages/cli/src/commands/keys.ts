@@ -1,4 +1,3 @@
-import { getEndpointKeys, regenerateEndpointKey } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { resolveWorkspaceDir, UsageError } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
@@ -11,7 +10,8 @@ export function registerKeys(program: Command): void {
     .command('show')
     .description('print the primary key (with --json, both keys)')
     .option('--json', 'print {"primaryKey", "secondaryKey"}')
-    .action((opts: { json?: boolean }, cmd: Command) => {
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { getEndpointKeys } = await import('@model-data-collector/server');
       const k = getEndpointKeys(resolveWorkspaceDir(workspaceOption(cmd)));
       process.stdout.write(opts.json ? `${JSON.stringify(k, null, 2)}\n` : `${k.primaryKey}\n`);
     });
@@ -19,7 +19,8 @@ export function registerKeys(program: Command): void {
     .command('regenerate')
     .description('replace one key with a new one (restart running servers to use it)')
     .option('--key-type <type>', 'primary or secondary', 'primary')
-    .action((opts: { keyType: string }, cmd: Command) => {
+    .action(async (opts: { keyType: string }, cmd: Command) => {
+      const { regenerateEndpointKey } = await import('@model-data-collector/server');
       if (opts.keyType !== 'primary' && opts.keyType !== 'secondary') {
         throw new UsageError(`--key-type must be primary or secondary; got "${opts.keyType}"`);
       }

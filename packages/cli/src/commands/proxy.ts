@@ -1,4 +1,3 @@
-import { runProxy } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { workspaceOption } from '../index.js';
 import { intOption } from './options.js';
@@ -37,6 +36,7 @@ export function registerProxy(program: Command): void {
     )
     .option('--log-level <level>', 'log level on stderr', 'info')
     .action(async (opts: ProxyFlags, cmd: Command) => {
+      const { runProxy } = await import('@model-data-collector/server');
       const code = await runProxy({
         target: opts.target,
         endpoint: opts.endpoint,

@@ -1,4 +1,4 @@
-import { type AuthMode, runServe } from '@model-data-collector/server';
+import type { AuthMode } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
@@ -43,6 +43,8 @@ export function registerServe(program: Command): void {
     )
     .option('--log-level <level>', 'server log level on stderr (fatal, error, warn, info, debug)', 'info')
     .action(async (opts: ServeFlags, cmd: Command) => {
+      // Loaded on use: the server (fastify, onnxruntime) stays out of every other command's start-up.
+      const { runServe } = await import('@model-data-collector/server');
       const code = await runServe({
         file: opts.file,
         workspace: workspaceOption(cmd),
