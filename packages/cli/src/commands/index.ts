@@ -4,6 +4,7 @@ import { registerDemo } from './demo.js';
 import { registerJoin } from './join.js';
 import { registerKeys } from './keys.js';
 import { registerLs } from './ls.js';
+import { registerMonitor } from './monitor.js';
 import { registerProxy } from './proxy.js';
 import { registerQuery } from './query.js';
 import { registerRead } from './read.js';
@@ -22,4 +23,5 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerRead,
   registerJoin,
   registerQuery,
+  registerMonitor,
 ];
