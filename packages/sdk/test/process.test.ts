@@ -227,7 +227,7 @@ tick();`,
     const ws = join(dir, 'ws');
     const PROCS = 4;
     const COLLECTORS = 3;
-    const CALLS = 1500;
+    const CALLS = 1000;
     const file = script(
       dir,
       `const proc = process.env.PROC;
