@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, readEvents, startCli, tempDir } from './helpers/cli.js';
+import { ROOT, readEvents, runCli, startCli, tempDir } from './helpers/cli.js';
 
 interface Samples {
   columns: string[];
@@ -99,4 +99,16 @@ test('a plain .onnx model path is served from column-named records', async (t) =
     0,
     'no data_collector: nothing collected',
   );
+});
+
+test('npm start (mdc demo) serves the demo deployment over HTTP and shows all four collections', async (t) => {
+  const ws = join(await tempDir(t), 'ws');
+  const r = runCli(['demo', '--requests', '20', '--workspace', ws], {}, 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Scored 20 requests over HTTP \(\d+ rows, 0 failed\)/);
+  for (const c of ['request', 'response', 'model_inputs', 'model_outputs']) {
+    const ids = readEvents(ws, 'credit-default', 'blue', c).map((e) => e.correlationid);
+    assert.equal(ids.length, 20, c);
+    assert.ok(ids.includes('demo-19'), c);
+  }
 });
