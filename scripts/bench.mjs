@@ -17,6 +17,11 @@ const benches = [
     what: '/score with collection on vs off; proxy overhead',
   },
   {
+    name: 'drift',
+    script: 'packages/monitor/bench/drift-bench.mjs',
+    what: 'mdc monitor drift: 1M production rows × 25 columns against a 100k-row reference (target < 10 s)',
+  },
+  {
     name: 'query',
     script: 'packages/reader/bench/query-bench.mjs',
     what: 'mdc query vs DuckDB read_json; read --format parquet memory',

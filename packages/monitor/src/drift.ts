@@ -8,6 +8,7 @@ import { type Binning, histogram } from './stats/histogram.js';
 import { jensenShannonDistance } from './stats/jensen-shannon.js';
 import { ks2samp } from './stats/ks.js';
 import { populationStabilityIndex } from './stats/psi.js';
+import { sortFloat64 } from './stats/sort.js';
 import { MIN_STD, std, wassersteinDistance } from './stats/wasserstein.js';
 import type { Table } from './table.js';
 
@@ -143,8 +144,9 @@ function numericalDrift(
   if (refValues.length === 0 || prodValues.length === 0) {
     return { metrics: wanted.map((m) => metricResult(m, undefined, thresholds[m], ALERT_BELOW.has(m))) };
   }
-  const ref = refValues.slice().sort();
-  const prod = prodValues.slice().sort();
+  // columnValues gave fresh arrays: sort them in place.
+  const ref = sortFloat64(refValues);
+  const prod = sortFloat64(prodValues);
   const hist = histogram(ref, prod, binning);
   const metrics: MetricResult[] = [];
   for (const m of wanted) {

@@ -20,6 +20,7 @@ import {
   rootMeanSquaredError,
   smirnovSf,
   sortedFinite,
+  sortFloat64,
   wassersteinDistance,
 } from '../src/stats/index.js';
 import { close, maxError, sample, vectors } from './vectors.js';
@@ -150,5 +151,20 @@ describe('model performance', () => {
   it('is undefined without pairs', () => {
     assert.equal(accuracy([], []), undefined);
     assert.equal(meanAbsoluteError([], []), undefined);
+  });
+});
+
+describe('radix sort of doubles', () => {
+  it('orders like Float64Array.prototype.sort, negatives, zeros and extremes included', () => {
+    const a = new Float64Array(5000);
+    let s = 7;
+    for (let i = 0; i < a.length; i++) {
+      s = (1664525 * s + 1013904223) % 4294967296;
+      a[i] = (s / 4294967296 - 0.5) * 10 ** ((i % 40) - 20);
+    }
+    a.set([-0, 0, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1, 1, 1], 0);
+    const expected = a.slice().sort();
+    const got = sortFloat64(a.slice());
+    for (let i = 0; i < a.length; i++) assert.ok(Object.is(got[i], expected[i]), `index ${i}`);
   });
 });

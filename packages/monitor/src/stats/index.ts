@@ -21,6 +21,7 @@ export {
   rootMeanSquaredError,
 } from './performance.js';
 export { PSI_SMOOTHING, populationStabilityIndex, psiFromShares } from './psi.js';
+export { sortFloat64 } from './sort.js';
 export { roundHalfEven, Sum, sum } from './sum.js';
 export {
   MIN_STD,

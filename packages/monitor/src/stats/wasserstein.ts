@@ -1,3 +1,4 @@
+import { sortFloat64 } from './sort.js';
 import { Sum } from './sum.js';
 
 /** Floor of the reference standard deviation in {@link normalizedWassersteinDistance} (a constant column). */
@@ -63,5 +64,5 @@ export function sortedFinite(values: ArrayLike<number>): Float64Array {
     const x = values[i]!;
     if (Number.isFinite(x)) out[n++] = x;
   }
-  return out.subarray(0, n).sort();
+  return sortFloat64(out.subarray(0, n));
 }
