@@ -40,7 +40,11 @@ export const ERROR_CODES = {
   MDC_UPSTREAM_UNAVAILABLE:
     'HTTP 502: mdc proxy could not reach its target, or the target broke the connection',
   MDC_UPSTREAM_TIMEOUT: 'HTTP 504: the target of mdc proxy did not answer in time',
-  MDC_WEBHOOK_FAILED: 'mdc monitor could not POST its results to the alert webhook (network error, timeout or non-2xx)',
+  MDC_INVALID_QUERY_PARAM:
+    'HTTP 400: a studio API query parameter is missing or has a bad value (the parameter is named)',
+  MDC_INTERNAL: 'HTTP 500: an unexpected failure inside mdc studio (the message says what; please report it)',
+  MDC_WEBHOOK_FAILED:
+    'mdc monitor could not POST its results to the alert webhook (network error, timeout or non-2xx)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,116 @@
+import type { CollectionSource, Reader } from '@model-data-collector/reader';
+import type { FastifyInstance } from 'fastify';
+import { MdcError } from 'model-data-collector';
+import type { RecentRequest, RequestCollection, RequestGroup, RequestResponse } from '../api-types.js';
+import { toJson } from '../cells.js';
+import { columnsOf } from '../collections.js';
+import type { StudioContext } from '../context.js';
+import { badParam, intParam, one, type Query } from '../http.js';
+import { literal } from '../sql.js';
+
+/** The order a request's collections are shown in; others follow by name. */
+const ORDER = ['request', 'model_inputs', 'model_outputs', 'response'];
+const rank = (c: string) => (ORDER.includes(c) ? ORDER.indexOf(c) : ORDER.length);
+
+/** The collections to search, narrowed by the `endpoint` and `deployment` parameters. */
+async function sources(reader: Reader, q: Query): Promise<CollectionSource[]> {
+  const endpoint = one(q, 'endpoint') || undefined;
+  const deployment = one(q, 'deployment') || undefined;
+  return (await reader.collections()).filter(
+    (s) =>
+      (endpoint === undefined || s.endpoint === endpoint) &&
+      (deployment === undefined || s.deployment === deployment),
+  );
+}
+
+/** Plans a collection, or skips it when it cannot be read here (a cloud datastore without its package). */
+async function tryPlan(reader: Reader, s: CollectionSource) {
+  try {
+    return await reader.plan(s);
+  } catch (err) {
+    if (err instanceof MdcError && err.code === 'MDC_MISSING_PACKAGE') return undefined;
+    throw err;
+  }
+}
+
+export function requestRoutes(app: FastifyInstance, ctx: StudioContext): void {
+  app.get<{ Querystring: Query }>('/api/requests', async (req): Promise<{ requests: RecentRequest[] }> => {
+    const limit = intParam(req.query, 'limit', 20, 1, 200);
+    return ctx.withReader(async (reader) => {
+      const byId = new Map<string, RecentRequest & { ms: number; collections: string[] }>();
+      for (const s of await sources(reader, req.query)) {
+        const plan = await tryPlan(reader, s);
+        if (!plan) continue;
+        const rows = await reader.run(
+          `SELECT correlationid AS c, max("time") AS t FROM (${plan.sql}) WHERE correlationid IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT ${limit}`,
+        );
+        for (const r of rows) {
+          const id = String(r.c);
+          const key = `${s.endpoint}/${s.deployment}/${id}`;
+          const ms = r.t instanceof Date ? r.t.getTime() : 0;
+          const hit = byId.get(key);
+          if (hit) {
+            hit.collections.push(s.collection);
+            if (ms > hit.ms) byId.set(key, { ...hit, ms, time: String(toJson(r.t ?? null)) });
+          } else {
+            byId.set(key, {
+              correlationId: id,
+              time: String(toJson(r.t ?? null)),
+              endpoint: s.endpoint,
+              deployment: s.deployment,
+              collections: [s.collection],
+              ms,
+            });
+          }
+        }
+      }
+      const requests = [...byId.values()]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, limit)
+        .map(({ ms: _ms, ...r }) => ({ ...r, collections: r.collections.sort((a, b) => rank(a) - rank(b)) }));
+      return { requests };
+    });
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Query }>(
+    '/api/requests/:id',
+    async (req): Promise<RequestResponse> => {
+      const id = req.params.id;
+      if (id.length === 0 || id.length > 512) throw badParam('id', 'a correlation id is 1 to 512 characters');
+      return ctx.withReader(async (reader) => {
+        const groups = new Map<
+          string,
+          { endpoint: string; deployment: string; collections: RequestCollection[] }
+        >();
+        for (const s of await sources(reader, req.query)) {
+          const plan = await tryPlan(reader, s);
+          if (!plan) continue;
+          const columns = await columnsOf(reader, plan);
+          const rows = await reader.run(
+            `SELECT * FROM (${plan.sql}) WHERE correlationid = ${literal(id)} ORDER BY "time", event_id, row_index LIMIT 1000`,
+          );
+          if (rows.length === 0) continue;
+          const key = `${s.endpoint}/${s.deployment}`;
+          let g = groups.get(key);
+          if (!g) {
+            g = { endpoint: s.endpoint, deployment: s.deployment, collections: [] };
+            groups.set(key, g);
+          }
+          g.collections.push({
+            collection: s.collection,
+            name: s.name,
+            columns,
+            rows: rows.map((r) => columns.map((c) => toJson(r[c.name] ?? null, c.type === 'JSON'))),
+          });
+        }
+        const out: RequestGroup[] = [...groups.values()].map((g) => ({
+          ...g,
+          collections: g.collections.sort(
+            (a, b) => rank(a.collection) - rank(b.collection) || a.collection.localeCompare(b.collection),
+          ),
+        }));
+        return { correlationId: id, groups: out };
+      });
+    },
+  );
+}

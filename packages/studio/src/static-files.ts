@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the build puts the page (index.html and hashed assets), next to the compiled server. */
+export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../dist/public', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.ico': 'image/x-icon',
+};
+
+export interface StaticFile {
+  readonly body: Buffer;
+  readonly type: string;
+  readonly etag: string;
+  /** Hashed asset names never change content: cache them for good. */
+  readonly immutable: boolean;
+}
+
+/** Loads the built page into memory (it is small): URL path (`/index.html`, `/assets/…`) to file. */
+export function loadStaticFiles(dir: string): Map<string, StaticFile> {
+  const files = new Map<string, StaticFile>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else {
+        const body = readFileSync(p);
+        const url = `/${relative(dir, p).split(sep).join('/')}`;
+        files.set(url, {
+          body,
+          type: TYPES[extname(name)] ?? 'application/octet-stream',
+          etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
+          immutable: url.startsWith('/assets/'),
+        });
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
