@@ -51,7 +51,7 @@ function readEvents(paths: readonly string[], columns: Record<string, string>): 
     .join(', ');
   // ignore_errors: a torn last line (a file being written) or a value of an unexpected type becomes NULL
   // instead of failing the whole read; torn lines are reported by the reader.
-  return `read_json(${list(paths)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = 1073741824, columns = {${cols}})`;
+  return `read_json(${list(paths)}, format = 'newline_delimited', ignore_errors = true, columns = {${cols}})`;
 }
 
 /** Output name of each model column: a name that clashes with a row column gets a `data_` prefix. */

@@ -2,8 +2,16 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { Reader, type ReadWarning, type Row } from '@model-data-collector/reader';
-import { BasicCorrelationContext, openWorkspace, registerDataAsset } from 'model-data-collector';
+import {
+  BasicCorrelationContext,
+  Collector,
+  DataCollectorRuntime,
+  openWorkspace,
+  registerDataAsset,
+  resolveDeployment,
+} from 'model-data-collector';
 import { T0, tempDir, writeWithSdk } from './helpers.js';
 
 async function collectRows(reader: Reader, ref: string, options = {}): Promise<Row[]> {
@@ -337,6 +345,38 @@ describe('names: data assets, versions and collections', () => {
       [1],
     );
     assert.deepEqual(await collectRows(reader, 'credit-blue-model_inputs'), []);
+  });
+
+  test('data.name, data.version and a data.path outside the datastores (a file:// asset)', async () => {
+    const ws = tempDir();
+    const folder = join(tempDir(), 'my-inputs');
+    const runtime = new DataCollectorRuntime({
+      workspace: ws,
+      deployment: resolveDeployment({
+        endpoint_name: 'ep',
+        name: 'blue',
+        data_collector: {
+          collections: {
+            model_inputs: { enabled: 'True', data: { name: 'my_inputs', path: folder, version: 3 } },
+          },
+        },
+      }),
+      clock: () => T0,
+      handleProcessExit: false,
+    });
+    new Collector({ name: 'model_inputs', runtime }).collect([{ q: 1 }], new BasicCorrelationContext('k'));
+    await runtime.shutdown();
+    await using reader = await Reader.open({ workspace: ws });
+    const [asset] = await reader.assets();
+    assert.equal(asset!.path, pathToFileURL(folder).href);
+    assert.deepEqual(
+      (await collectRows(reader, 'my_inputs@3')).map((r) => [r.id, r.q]),
+      [['k', 1]],
+    );
+    assert.deepEqual(
+      (await collectRows(reader, 'model_inputs')).map((r) => r.q),
+      [1],
+    );
   });
 
   test('an asset on a datastore the workspace lacks: MDC_UNKNOWN_DATASTORE', async () => {

@@ -80,13 +80,19 @@ export async function withReader<T>(cmd: Command, fn: (reader: Reader) => Promis
 }
 
 /** Writes a result in the chosen format; a progress line shows on stderr when writing a file from a terminal. */
-export async function emit(reader: Reader, sql: string, flags: OutputFlags): Promise<void> {
+export async function emit(
+  reader: Reader,
+  sql: string,
+  flags: OutputFlags,
+  options: { keepOrder?: boolean } = {},
+): Promise<void> {
   const showProgress = flags.out !== undefined && process.stdout.isTTY === true;
   let shown = false;
   const result = await writeResult(reader, sql, {
     format: flags.format,
     out: flags.out,
     limit: flags.limit,
+    keepOrder: options.keepOrder,
     onProgress: showProgress
       ? ({ rows, percentage }) => {
           shown = true;

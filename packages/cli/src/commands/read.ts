@@ -20,7 +20,8 @@ export function registerRead(program: Command): void {
   outputOptions(cmd).action(async (ref: string, flags: OutputFlags & SelectFlags, c: Command) => {
     await withReader(c, async (reader) => {
       const plan = await reader.plan(ref, selectFrom(flags));
-      await emit(reader, plan.sql, flags);
+      // A collection's rows have no guaranteed order: let DuckDB stream Parquet out of order, in less memory.
+      await emit(reader, plan.sql, flags, { keepOrder: false });
     });
   });
 }
