@@ -33,6 +33,9 @@ export interface SampleOptions {
   readonly maxBlobBytes?: number;
 }
 
+/** Longest first line read to learn a file's columns. */
+const MAX_SAMPLE_LINE = 256 * 1024 * 1024;
+
 interface ColumnState {
   name: string;
   int: boolean;
@@ -84,8 +87,15 @@ export async function inferSchema(
     } else other++;
   };
   for (const f of pick(files.logs, maxFiles)) {
-    const first = await storage.read(f.path, { start: 0, end: Math.min(f.size, head) });
-    parseLines(first, false, f.size <= head, onEvent);
+    let first = await storage.read(f.path, { start: 0, end: Math.min(f.size, head) });
+    // A line longer than the head (a large table kept inline): read on until its end.
+    for (
+      let n = head * 4;
+      first.indexOf(0x0a) < 0 && first.length < f.size && n <= 4 * MAX_SAMPLE_LINE;
+      n *= 4
+    )
+      first = await storage.read(f.path, { start: 0, end: Math.min(f.size, n) });
+    parseLines(first, false, first.length >= f.size, onEvent);
     if (f.size > head) {
       const start = Math.max(head, f.size - tail);
       parseLines(await storage.read(f.path, { start, end: f.size }), true, true, onEvent);

@@ -32,6 +32,9 @@ export function ident(s: string): string {
   return `"${s.replaceAll('"', '""')}"`;
 }
 
+/** Longest event line read: an SDK configured with a large `largePayloadBytes` writes long lines. */
+const MAX_LINE_BYTES = 512 * 1024 * 1024;
+
 const list = (paths: readonly string[]) => `[${paths.map(sqlString).join(', ')}]`;
 
 function timestampLiteral(ms: number): string {
@@ -51,7 +54,7 @@ function readEvents(paths: readonly string[], columns: Record<string, string>): 
     .join(', ');
   // ignore_errors: a torn last line (a file being written) or a value of an unexpected type becomes NULL
   // instead of failing the whole read; torn lines are reported by the reader.
-  return `read_json(${list(paths)}, format = 'newline_delimited', ignore_errors = true, columns = {${cols}})`;
+  return `read_json(${list(paths)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_LINE_BYTES}, columns = {${cols}})`;
 }
 
 /** Output name of each model column: a name that clashes with a row column gets a `data_` prefix. */

@@ -222,6 +222,17 @@ describe('Reader.rows', () => {
     assert.equal(listed.find((r) => r.correlationid === 'small')!.data_uri, null);
   });
 
+  test("an event line longer than DuckDB's default 16 MB object limit still reads", async () => {
+    const ws = tempDir();
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ i, s: 'x'.repeat(1000) }));
+    await writeWithSdk(ws, T0, ({ collect }) => void collect('model_inputs', rows, 'huge'), {
+      largePayloadBytes: 64 * 1024 * 1024,
+    });
+    await using reader = await Reader.open({ workspace: ws });
+    const [r] = await reader.all('SELECT count(*) AS n, max(i) AS top FROM model_inputs');
+    assert.deepEqual(r, { n: 20_000, top: 19_999 });
+  });
+
   test('payload collections: any JSON body as a data column, text and binary stored payloads', async () => {
     const ws = tempDir();
     await writeWithSdk(
