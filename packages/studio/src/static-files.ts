@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 /** Where the build puts the page (index.html and hashed assets), next to the compiled server. */
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../dist/public', import.meta.url));
@@ -17,6 +18,8 @@ const TYPES: Record<string, string> = {
 
 export interface StaticFile {
   readonly body: Buffer;
+  /** The body gzipped once at load, for text files. */
+  readonly gzip?: Buffer;
   readonly type: string;
   readonly etag: string;
   /** Hashed asset names never change content: cache them for good. */
@@ -33,9 +36,13 @@ export function loadStaticFiles(dir: string): Map<string, StaticFile> {
       else {
         const body = readFileSync(p);
         const url = `/${relative(dir, p).split(sep).join('/')}`;
+        const type = TYPES[extname(name)] ?? 'application/octet-stream';
         files.set(url, {
           body,
-          type: TYPES[extname(name)] ?? 'application/octet-stream',
+          ...(/^(text\/|application\/json|image\/svg)/.test(type)
+            ? { gzip: gzipSync(body, { level: 9 }) }
+            : {}),
+          type,
           etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
           immutable: url.startsWith('/assets/'),
         });

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Reader } from '@model-data-collector/reader';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HttpError, ListenFailedError, openWorkspace, VERSION, type Workspace } from 'model-data-collector';
 import type { InfoResponse } from './api-types.js';
 import { isLoopbackHost, keyCheck } from './auth.js';
@@ -64,7 +64,7 @@ export async function createStudio(options: StudioOptions = {}): Promise<Fastify
     const path = req.url.split('?')[0] ?? '';
     if (!path.startsWith('/api/') && (req.method === 'GET' || req.method === 'HEAD')) {
       const f = files.get(path);
-      if (f) return sendFile(reply, f, req.headers['if-none-match']);
+      if (f) return sendFile(reply, f, req.headers);
     }
     return reply
       .status(404)
@@ -78,7 +78,7 @@ export async function createStudio(options: StudioOptions = {}): Promise<Fastify
         .type('text/plain; charset=utf-8')
         .status(503)
         .send('The studio page is not built: run npm run build (the API under /api/ works).');
-    return sendFile(reply, index, req.headers['if-none-match']);
+    return sendFile(reply, index, req.headers);
   });
   app.get('/api/info', async (): Promise<InfoResponse> => ({ workspace: ws.dir, version: VERSION }));
   datastoreRoutes(app, ctx);
@@ -89,20 +89,19 @@ export async function createStudio(options: StudioOptions = {}): Promise<Fastify
   return app;
 }
 
-function sendFile(
-  reply: import('fastify').FastifyReply,
-  f: StaticFile,
-  ifNoneMatch: string | undefined,
-): import('fastify').FastifyReply {
+function sendFile(reply: FastifyReply, f: StaticFile, headers: FastifyRequest['headers']): FastifyReply {
   reply
     .header('etag', f.etag)
+    .header('vary', 'accept-encoding')
     .header('cache-control', f.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
   if (f.type.startsWith('text/html'))
     reply.header(
       'content-security-policy',
       "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
-  if (ifNoneMatch === f.etag) return reply.status(304).send();
+  if (headers['if-none-match'] === f.etag) return reply.status(304).send();
+  if (f.gzip && /\bgzip\b/.test(String(headers['accept-encoding'] ?? '')))
+    return reply.type(f.type).header('content-encoding', 'gzip').send(f.gzip);
   return reply.type(f.type).send(f.body);
 }
 

@@ -9,6 +9,7 @@ import { registerProxy } from './proxy.js';
 import { registerQuery } from './query.js';
 import { registerRead } from './read.js';
 import { registerServe } from './serve.js';
+import { registerStudio } from './studio.js';
 import { registerValidate } from './validate.js';
 
 /** Each command module adds its command to the program. */
@@ -24,4 +25,5 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerJoin,
   registerQuery,
   registerMonitor,
+  registerStudio,
 ];
