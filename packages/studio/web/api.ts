@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiError } from '../src/api-types.js';
+import { type Params, queryString } from './router.js';
 
 /** A failed API call, with the server's error code. */
 export class ApiFailure extends Error {
@@ -12,18 +13,9 @@ export class ApiFailure extends Error {
   }
 }
 
-export type Params = Record<string, string | number | readonly string[] | undefined>;
-
-/** `/api/…?a=1&f=x&f=y` from a path and parameters (undefined and '' left out, arrays repeated). */
+/** `/api/…?a=1&f=x&f=y` from a path and parameters. */
 export function apiUrl(path: string, params: Params = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === '') continue;
-    if (Array.isArray(v)) for (const x of v) q.append(k, x);
-    else q.append(k, String(v));
-  }
-  const s = q.toString();
-  return `/api/${path}${s ? `?${s}` : ''}`;
+  return `/api/${path}${queryString(params)}`;
 }
 
 export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {

@@ -36,11 +36,10 @@ export function useRoute(): Route {
   return route;
 }
 
-/** `#/a/b?x=1`: segments are encoded; undefined and '' parameters are left out, arrays repeated. */
-export function href(
-  segments: readonly string[],
-  params: Record<string, string | number | readonly string[] | undefined> = {},
-): string {
+export type Params = Record<string, string | number | readonly string[] | undefined>;
+
+/** `?a=1&f=x&f=y` (or ''): undefined and '' parameters are left out, arrays repeated. */
+export function queryString(params: Params): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined || v === '') continue;
@@ -48,7 +47,12 @@ export function href(
     else q.append(k, String(v));
   }
   const s = q.toString();
-  return `#/${segments.map(encodeURIComponent).join('/')}${s ? `?${s}` : ''}`;
+  return s ? `?${s}` : '';
+}
+
+/** `#/a/b?x=1`, with the segments encoded. */
+export function href(segments: readonly string[], params: Params = {}): string {
+  return `#/${segments.map(encodeURIComponent).join('/')}${queryString(params)}`;
 }
 
 export function go(to: string): void {
