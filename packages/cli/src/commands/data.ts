@@ -1,6 +1,5 @@
-import { describeCollection } from '@model-data-collector/reader';
 import type { Command } from 'commander';
-import { type SelectFlags, selectFrom, withReader } from './output-options.js';
+import { loadReader, type SelectFlags, selectFrom, withReader } from './output-options.js';
 import { formatBytes, printTable } from './text-table.js';
 
 export function registerData(program: Command): void {
@@ -64,6 +63,7 @@ export function registerData(program: Command): void {
     .option('--json', 'print JSON');
   show.action(async (name: string, flags: SelectFlags & { json?: boolean }, c: Command) => {
     await withReader(c, async (reader) => {
+      const { describeCollection } = await loadReader();
       const d = await describeCollection(reader, name, selectFrom(flags));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);

@@ -1,7 +1,7 @@
-import { planJoin } from '@model-data-collector/reader';
 import type { Command } from 'commander';
 import {
   emit,
+  loadReader,
   type OutputFlags,
   outputOptions,
   type SelectFlags,
@@ -30,6 +30,7 @@ export function registerJoin(program: Command): void {
   selectOptions(cmd);
   outputOptions(cmd).action(async (flags: JoinFlags, c: Command) => {
     await withReader(c, async (reader) => {
+      const { planJoin } = await loadReader();
       const join = await planJoin(reader, {
         ...selectFrom(flags),
         inputs: flags.inputs,

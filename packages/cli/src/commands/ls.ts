@@ -1,7 +1,7 @@
-import { listTree } from '@model-data-collector/reader';
 import type { Command } from 'commander';
 import { openWorkspace } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
+import { loadReader } from './output-options.js';
 import { formatBytes, printTable } from './text-table.js';
 
 export function registerLs(program: Command): void {
@@ -15,6 +15,7 @@ export function registerLs(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (path: string | undefined, flags: { json?: boolean }, c: Command) => {
       const ws = openWorkspace(workspaceOption(c));
+      const { listTree } = await loadReader();
       const { uri, entries } = await listTree(ws, path);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ uri, entries }, null, 2)}\n`);

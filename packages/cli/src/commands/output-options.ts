@@ -1,13 +1,12 @@
-import {
-  type BlobMode,
-  OUTPUT_FORMATS,
-  type OutputFormat,
-  Reader,
-  type SelectOptions,
-  writeResult,
-} from '@model-data-collector/reader';
+import type { BlobMode, OutputFormat, Reader, SelectOptions } from '@model-data-collector/reader';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { workspaceOption } from '../index.js';
+
+// The reader (and DuckDB's native module) loads only when a reading command runs, so `mdc serve` and
+// `mdc --help` do not pay for it.
+export const loadReader = () => import('@model-data-collector/reader');
+
+const FORMATS: readonly OutputFormat[] = ['table', 'csv', 'jsonl', 'parquet'];
 
 /** Flags `read`, `join` and `query` share. */
 export interface OutputFlags {
@@ -34,7 +33,7 @@ function wholeNumber(value: string): number {
 /** `--format`, `--out`, `--limit`. */
 export function outputOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('-o, --out <file>', 'write to this file instead of stdout (needed for parquet)')
     .option('--limit <n>', 'at most N rows', wholeNumber);
 }
@@ -68,6 +67,7 @@ export function selectFrom(flags: SelectFlags): SelectOptions {
 
 /** Opens a reader on the command's workspace; warnings (e.g. a torn last line) go to stderr. */
 export async function withReader<T>(cmd: Command, fn: (reader: Reader) => Promise<T>): Promise<T> {
+  const { Reader } = await loadReader();
   const reader = await Reader.open({
     workspace: workspaceOption(cmd),
     onWarning: (w) => process.stderr.write(`warning: ${w.message}\n`),
@@ -88,6 +88,7 @@ export async function emit(
 ): Promise<void> {
   const showProgress = flags.out !== undefined && process.stdout.isTTY === true;
   let shown = false;
+  const { writeResult } = await loadReader();
   const result = await writeResult(reader, sql, {
     format: flags.format,
     out: flags.out,
