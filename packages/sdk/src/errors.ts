@@ -43,6 +43,14 @@ export const ERROR_CODES = {
   MDC_INVALID_QUERY_PARAM:
     'HTTP 400: a studio API query parameter is missing or has a bad value (the parameter is named)',
   MDC_INTERNAL: 'HTTP 500: an unexpected failure inside mdc studio (the message says what; please report it)',
+  MDC_SPOOL_FULL:
+    'events were dropped because the local spool of a cloud datastore reached max_spool_bytes or the disk is full',
+  MDC_UPLOAD_FAILED:
+    'uploading spooled data to a cloud datastore failed; the data stays in the spool and is retried with backoff',
+  MDC_UPLOAD_CONFLICT:
+    'a cloud file is not the length the spool expects (two processes share an instance id, or it was changed)',
+  MDC_SPOOL_LOCKED: 'another live process already uses the spool of this instance id',
+  MDC_DATASTORE_EXISTS: 'mdc datastore create was given the name of a datastore that already exists',
   MDC_WEBHOOK_FAILED:
     'mdc monitor could not POST its results to the alert webhook (network error, timeout or non-2xx)',
 } as const;
@@ -242,6 +250,59 @@ export class PathNotFoundError extends MdcError {
 export class MissingPackageError extends MdcError {
   constructor(pkg: string, why: string) {
     super('MDC_MISSING_PACKAGE', `${why}: install ${pkg}`);
+  }
+}
+
+/** Why an upload to a cloud datastore failed, as far as the store's answer tells. */
+export type UploadFailureReason = 'auth' | 'not_found' | 'unavailable' | 'conflict' | 'other';
+
+export class SpoolFullError extends MdcError {
+  readonly dropped: number;
+  constructor(datastore: string, dropped: number, detail: string, options?: { cause?: unknown }) {
+    super(
+      'MDC_SPOOL_FULL',
+      `datastore ${datastore}: events dropped, ${detail}; ${dropped} dropped so far in this process`,
+      options,
+    );
+    this.dropped = dropped;
+  }
+}
+
+export class UploadFailedError extends MdcError {
+  readonly reason: UploadFailureReason;
+  constructor(target: string, reason: UploadFailureReason, detail: string, options?: { cause?: unknown }) {
+    super('MDC_UPLOAD_FAILED', `${target}: ${detail}`, options);
+    this.reason = reason;
+  }
+}
+
+export class UploadConflictError extends MdcError {
+  /** The length the store reports for the file. */
+  readonly remoteLength: number;
+  constructor(target: string, path: string, expected: number, remoteLength: number) {
+    super(
+      'MDC_UPLOAD_CONFLICT',
+      `${target}: ${path} is ${remoteLength} bytes long where ${expected} were expected (is another process writing with the same instance id?)`,
+    );
+    this.remoteLength = remoteLength;
+  }
+}
+
+export class SpoolLockedError extends MdcError {
+  constructor(dir: string, pid: number) {
+    super(
+      'MDC_SPOOL_LOCKED',
+      `${dir} is used by live process ${pid}: give each process its own instance id (MDC_INSTANCE_ID)`,
+    );
+  }
+}
+
+export class DatastoreExistsError extends MdcError {
+  constructor(name: string) {
+    super(
+      'MDC_DATASTORE_EXISTS',
+      `datastore "${name}" already exists (delete it first, or pick another name)`,
+    );
   }
 }
 

@@ -51,6 +51,19 @@ export {
 } from './runtime.js';
 export { hashUnit, isSampled } from './sampling.js';
 export { MemorySink, type Sink } from './sink.js';
+export {
+  type CloudDatastoreOptions,
+  createUploader,
+  DATASTORE_PACKAGES,
+  isS3Uri,
+  openCloudDatastore,
+  requireDatastorePackage,
+  resolveS3Uri,
+  type S3Location,
+} from './spool/cloud-datastore.js';
+export { datastoreStats, SpoolingSink, type SpoolingSinkOptions } from './spool/spooling-sink.js';
+export type { DatastoreStats } from './spool/stats.js';
+export type { DatastorePackage, Uploader, UploaderContext } from './spool/uploader.js';
 export type { CollectionStats, RuntimeStats } from './stats.js';
 export { isArrowTable, type SerializedTable, serializeTable, stringifySlow } from './tabular.js';
 export { AGENT, VERSION } from './version.js';
@@ -64,3 +77,10 @@ export {
   WORKSPACE_FILE,
   type Workspace,
 } from './workspace.js';
+export {
+  addDatastore,
+  datastoreLocation,
+  redactDatastore,
+  removeDatastore,
+  spoolUsage,
+} from './workspace-datastores.js';

@@ -32,6 +32,12 @@ import { LocalFileSink } from './local-file-sink.js';
 import { resolveNumber } from './options.js';
 import { isSampled } from './sampling.js';
 import type { Sink } from './sink.js';
+import {
+  type CloudDatastoreOptions,
+  isS3Uri,
+  openCloudDatastore,
+  resolveS3Uri,
+} from './spool/cloud-datastore.js';
 import { type CollectionStats, emptyStats, type RuntimeStats } from './stats.js';
 import { getDatastore, localDatastoreRoot, openWorkspace, type Workspace } from './workspace.js';
 
@@ -562,6 +568,13 @@ export class DataCollectorRuntime {
       const folder = joinPath('modelDataCollector', this.endpoint, this.deploymentName, name);
       return { sink: this.overrideSink, folder, uri: (p) => `memory://${p}` };
     }
+    if (dataPath && isS3Uri(dataPath)) {
+      const s3 = resolveS3Uri(this.workspace, dataPath);
+      const sink = this.sinkFor(`ds:${s3.datastore}`, () =>
+        openCloudDatastore(this.workspace, s3.datastore, s3.config, this.cloudOptions()),
+      );
+      return { sink, folder: s3.path, uri: s3.uri, assetPath: s3.uri(s3.path) };
+    }
     if (dataPath && !isAzuremlUri(dataPath)) {
       const abs = isAbsolute(dataPath) ? dataPath : resolve(this.deployment?.dir ?? process.cwd(), dataPath);
       const sink = this.sinkFor(`file:${abs}`, () => new LocalFileSink(abs));
@@ -583,9 +596,15 @@ export class DataCollectorRuntime {
         })();
     const ds = getDatastore(this.workspace, loc.datastore);
     if (ds.type !== 'local') {
-      throw new InvalidOptionError(
-        `datastore "${loc.datastore}" has type ${ds.type}, which needs a cloud datastore package that is not installed`,
+      const sink = this.sinkFor(`ds:${loc.datastore}`, () =>
+        openCloudDatastore(this.workspace, loc.datastore, ds, this.cloudOptions()),
       );
+      return {
+        sink,
+        folder: loc.path,
+        uri: (p) => azuremlUri(loc.datastore, p),
+        assetPath: azuremlUri(loc.datastore, loc.path),
+      };
     }
     const root = localDatastoreRoot(this.workspace, ds);
     const sink = this.sinkFor(`ds:${loc.datastore}`, () => new LocalFileSink(root));
@@ -594,6 +613,14 @@ export class DataCollectorRuntime {
       folder: loc.path,
       uri: (p) => azuremlUri(loc.datastore, p),
       assetPath: azuremlUri(loc.datastore, loc.path),
+    };
+  }
+
+  private cloudOptions(): CloudDatastoreOptions {
+    return {
+      instanceId: this.instanceId,
+      rollingRate: this.rollingRate,
+      onError: (err) => this.reportBackground(err),
     };
   }
 

@@ -10,12 +10,20 @@ export const DEFAULT_WORKSPACE_DIR = 'mdc-workspace';
 export const WORKSPACE_FILE = 'workspace.yml';
 
 const localDatastore = z.object({ type: z.literal('local'), path: z.string().min(1) });
+/** Delivery settings every cloud datastore takes (see docs/datastores.md). */
+const deliverySettings = {
+  /** Bound of the local spool. @default 1073741824 (1 GiB), or `MDC_MAX_SPOOL_BYTES` */
+  max_spool_bytes: z.number().int().min(1024).optional(),
+  /** Longest wait before spooled data is uploaded. @default 5000, or `MDC_UPLOAD_INTERVAL_MS` */
+  upload_interval_ms: z.number().int().min(0).max(3_600_000).optional(),
+};
 const azureBlobDatastore = z.object({
   type: z.literal('azure_blob'),
   container: z.string().min(1),
   account_url: z.string().url().optional(),
   connection_string: z.string().optional(),
   prefix: z.string().optional(),
+  ...deliverySettings,
 });
 const s3Datastore = z.object({
   type: z.literal('s3'),
@@ -24,6 +32,7 @@ const s3Datastore = z.object({
   region: z.string().optional(),
   endpoint: z.string().url().optional(),
   force_path_style: z.boolean().optional(),
+  ...deliverySettings,
 });
 export const datastoreSchema = z.discriminatedUnion('type', [
   localDatastore,

@@ -1,0 +1,1 @@
+export { type AzureBlobConfig, AzureBlobUploader, connectContainer, createUploader } from './uploader.js';

@@ -1,0 +1,27 @@
+// Azure Blob datastore against Azurite: the fault tests of durable delivery.
+import { describe } from 'node:test';
+import { faultSuite } from '../../sdk/test/spool/fault-suite.js';
+import { type Azurite, azureLines, startAzurite } from '../../sdk/test/spool/harness.js';
+
+describe('azure blob datastore faults', () => {
+  let az: Azurite;
+  faultSuite({
+    name: 'azure_blob',
+    env: {},
+    async start() {
+      az = await startAzurite();
+      return az;
+    },
+    create: (container) => az.createContainer(container),
+    datastore: (container) => ({ type: 'azure_blob', container, connection_string: az.connectionString }),
+    badCredentials: (container) => ({
+      datastore: {
+        type: 'azure_blob',
+        container,
+        connection_string: az.connectionString.replace(/AccountKey=[^;]+/, 'AccountKey=d3Jvbmc='),
+      },
+      env: {},
+    }),
+    lines: (container) => azureLines(az.service, container),
+  });
+});

@@ -1,0 +1,2 @@
+export { assemble, PART_MARK, type Piece, partKey, partOffset, splitPartName } from './parts.js';
+export { createUploader, type S3Config, S3Uploader, s3Client } from './uploader.js';
