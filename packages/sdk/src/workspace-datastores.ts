@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
+import { Document, isMap, parseDocument } from 'yaml';
 import { DatastoreExistsError, InvalidOptionError, UnknownDatastoreError } from './errors.js';
 import { type DatastoreConfig, datastoreSchema, WORKSPACE_FILE, type Workspace } from './workspace.js';
 import { validate } from './yaml-file.js';
@@ -25,7 +25,7 @@ export function addDatastore(
   const checked = validate(datastoreSchema, config, `datastore ${name}`);
   const file = join(ws.dir, WORKSPACE_FILE);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const doc = parseDocument(text.trim() === '' ? '{}' : text);
+  const doc = text.trim() === '' ? new Document({ datastores: {} }) : parseDocument(text);
   if (!isMap(doc.contents)) throw new InvalidOptionError(`${file}: the top of the file is not a mapping`);
   const existing = doc.getIn(['datastores', name]);
   if (existing !== undefined && !options.replace) throw new DatastoreExistsError(name);

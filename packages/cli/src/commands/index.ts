@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerData } from './data.js';
+import { registerDatastore } from './datastore.js';
 import { registerDemo } from './demo.js';
 import { registerJoin } from './join.js';
 import { registerKeys } from './keys.js';
@@ -21,6 +22,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerKeys,
   registerLs,
   registerData,
+  registerDatastore,
   registerRead,
   registerJoin,
   registerQuery,

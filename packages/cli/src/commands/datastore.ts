@@ -1,0 +1,235 @@
+import type { Command } from 'commander';
+import {
+  addDatastore,
+  createUploader,
+  type DatastoreConfig,
+  datastoreLocation,
+  getDatastore,
+  openWorkspace,
+  redactDatastore,
+  removeDatastore,
+  spoolUsage,
+  UsageError,
+} from 'model-data-collector';
+import { workspaceOption } from '../index.js';
+import { intOption } from './options.js';
+
+interface CreateOptions {
+  type: string;
+  path?: string;
+  container?: string;
+  connectionString?: string;
+  accountUrl?: string;
+  bucket?: string;
+  prefix?: string;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  maxSpoolBytes?: number;
+  uploadIntervalMs?: number;
+  replace?: boolean;
+  check?: boolean;
+}
+
+const TYPES = ['local', 'azure-blob', 's3'] as const;
+
+/** `mdc datastore list|show|create|delete`: the workspace's datastores. */
+export function registerDatastore(program: Command): void {
+  const ds = program
+    .command('datastore')
+    .description(
+      'list, show, create and delete the datastores of the workspace (local folder, Azure Blob, S3)',
+    );
+
+  ds.command('list')
+    .description('the datastores, where their data goes, and what waits in their upload spool')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const ws = openWorkspace(workspaceOption(cmd));
+      const rows = [...ws.datastores].map(([name, config]) => ({
+        name,
+        type: config.type,
+        location: datastoreLocation(ws, config),
+        spool: config.type === 'local' ? undefined : spoolUsage(ws, name),
+      }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const width = Math.max(4, ...rows.map((r) => r.name.length));
+      process.stdout.write(`${'NAME'.padEnd(width)}  ${'TYPE'.padEnd(10)}  LOCATION\n`);
+      for (const r of rows) {
+        const pending = r.spool && r.spool.files > 0 ? `  (spool: ${r.spool.bytes} bytes waiting)` : '';
+        process.stdout.write(`${r.name.padEnd(width)}  ${r.type.padEnd(10)}  ${r.location}${pending}\n`);
+      }
+    });
+
+  ds.command('show')
+    .description(
+      'one datastore: its settings (secrets masked), its spool, and with --check whether it answers',
+    )
+    .argument('<name>', 'datastore name')
+    .option('--check', 'connect and check the container/bucket exists and the credentials work')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { check?: boolean; json?: boolean }, cmd: Command) => {
+      const ws = openWorkspace(workspaceOption(cmd));
+      const config = getDatastore(ws, name);
+      const out: Record<string, unknown> = {
+        name,
+        ...redactDatastore(config),
+        location: datastoreLocation(ws, config),
+      };
+      if (config.type !== 'local') out.spool = spoolUsage(ws, name);
+      if (opts.check) out.check = await check(name, config);
+      if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else
+        for (const [k, v] of Object.entries(out))
+          process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      if (opts.check && out.check !== 'ok') process.exitCode = 2;
+    });
+
+  ds.command('create')
+    .description('add a datastore to workspace.yml')
+    .argument('<name>', 'datastore name (A-Z a-z 0-9 _ -)')
+    .requiredOption('--type <type>', `one of ${TYPES.join(', ')}`)
+    .option('--path <dir>', 'local: the folder (relative to the workspace, or absolute)')
+    .option('--container <name>', 'azure-blob: the container')
+    .option(
+      '--connection-string <s>',
+      'azure-blob: a connection string (stored in workspace.yml; default: $AZURE_STORAGE_CONNECTION_STRING at run time)',
+    )
+    .option(
+      '--account-url <url>',
+      'azure-blob: https://<account>.blob.core.windows.net (with a SAS token, or key/Entra ID from the environment)',
+    )
+    .option('--bucket <name>', 's3: the bucket')
+    .option('--prefix <path>', 'azure-blob, s3: a folder inside the container/bucket')
+    .option('--endpoint <url>', 's3: an S3-compatible endpoint (MinIO, R2, s3rver …)')
+    .option('--region <region>', 's3: the region (default: $AWS_REGION, else us-east-1)')
+    .option('--force-path-style', 's3: path-style URLs (most S3-compatible stores need it)')
+    .option(
+      '--max-spool-bytes <n>',
+      'cloud: bound of the local upload spool',
+      intOption('--max-spool-bytes', 1024),
+    )
+    .option(
+      '--upload-interval-ms <n>',
+      'cloud: longest wait before spooled data is uploaded',
+      intOption('--upload-interval-ms', 0, 3_600_000),
+    )
+    .option('--replace', 'replace a datastore of the same name')
+    .option('--check', 'connect first, and refuse to save a datastore that does not answer')
+    .action(async (name: string, opts: CreateOptions, cmd: Command) => {
+      const ws = openWorkspace(workspaceOption(cmd));
+      const config = toConfig(opts);
+      if (opts.check) {
+        const result = await check(name, config);
+        if (result !== 'ok') throw new UsageError(`datastore ${name} does not answer: ${result}`);
+      }
+      addDatastore(ws, name, config, { replace: opts.replace === true });
+      process.stdout.write(`created datastore ${name}: ${config.type} ${datastoreLocation(ws, config)}\n`);
+      if (
+        config.type === 'azure_blob' &&
+        !config.connection_string &&
+        !config.account_url &&
+        !process.env.AZURE_STORAGE_CONNECTION_STRING
+      ) {
+        process.stderr.write(
+          'note: no credentials yet; set AZURE_STORAGE_CONNECTION_STRING where mdc runs\n',
+        );
+      }
+    });
+
+  ds.command('delete')
+    .description('remove a datastore from workspace.yml (its stored data is not touched)')
+    .argument('<name>', 'datastore name')
+    .option('--force', 'delete even when its spool still holds data that was never uploaded')
+    .action((name: string, opts: { force?: boolean }, cmd: Command) => {
+      const ws = openWorkspace(workspaceOption(cmd));
+      const spool = spoolUsage(ws, name);
+      if (spool.files > 0 && !opts.force) {
+        throw new UsageError(
+          `datastore ${name} has ${spool.bytes} bytes in ${spool.files} spool file(s) not uploaded yet; start a collector to deliver them, or pass --force`,
+        );
+      }
+      removeDatastore(ws, name);
+      process.stdout.write(`deleted datastore ${name}\n`);
+    });
+}
+
+function toConfig(o: CreateOptions): DatastoreConfig {
+  const delivery = {
+    ...(o.maxSpoolBytes !== undefined ? { max_spool_bytes: o.maxSpoolBytes } : {}),
+    ...(o.uploadIntervalMs !== undefined ? { upload_interval_ms: o.uploadIntervalMs } : {}),
+  };
+  const only = (type: string, allowed: (keyof CreateOptions)[]) => {
+    const all: (keyof CreateOptions)[] = [
+      'path',
+      'container',
+      'connectionString',
+      'accountUrl',
+      'bucket',
+      'prefix',
+      'endpoint',
+      'region',
+      'forcePathStyle',
+    ];
+    for (const k of all) {
+      if (o[k] !== undefined && !allowed.includes(k)) {
+        throw new UsageError(
+          `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to --type ${type}`,
+        );
+      }
+    }
+  };
+  switch (o.type) {
+    case 'local':
+      only('local', ['path']);
+      if (!o.path) throw new UsageError('--type local needs --path <dir>');
+      return { type: 'local', path: o.path };
+    case 'azure-blob':
+    case 'azure_blob':
+      only('azure-blob', ['container', 'connectionString', 'accountUrl', 'prefix']);
+      if (!o.container) throw new UsageError('--type azure-blob needs --container <name>');
+      if (o.connectionString && o.accountUrl)
+        throw new UsageError('give --connection-string or --account-url, not both');
+      return {
+        type: 'azure_blob',
+        container: o.container,
+        ...(o.connectionString ? { connection_string: o.connectionString } : {}),
+        ...(o.accountUrl ? { account_url: o.accountUrl } : {}),
+        ...(o.prefix ? { prefix: o.prefix } : {}),
+        ...delivery,
+      };
+    case 's3':
+      only('s3', ['bucket', 'prefix', 'endpoint', 'region', 'forcePathStyle']);
+      if (!o.bucket) throw new UsageError('--type s3 needs --bucket <name>');
+      return {
+        type: 's3',
+        bucket: o.bucket,
+        ...(o.prefix ? { prefix: o.prefix } : {}),
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        ...(o.region ? { region: o.region } : {}),
+        ...(o.forcePathStyle ? { force_path_style: true } : {}),
+        ...delivery,
+      };
+    default:
+      throw new UsageError(`--type must be one of ${TYPES.join(', ')}; got "${o.type}"`);
+  }
+}
+
+/** 'ok', or what went wrong (coded, secrets never included). */
+async function check(name: string, config: DatastoreConfig): Promise<string> {
+  if (config.type === 'local') return 'ok';
+  try {
+    const up = await createUploader(name, config);
+    try {
+      await up.check({ signal: AbortSignal.timeout(15_000) });
+    } finally {
+      await up.close();
+    }
+    return 'ok';
+  } catch (err) {
+    return `${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}`;
+  }
+}
