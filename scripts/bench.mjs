@@ -26,6 +26,11 @@ const benches = [
     script: 'packages/reader/bench/query-bench.mjs',
     what: 'mdc query vs DuckDB read_json; read --format parquet memory',
   },
+  {
+    name: 'storage',
+    script: 'bench/storage-bench.mjs',
+    what: 'events/s into Azurite and s3rver; RSS during a 60 s storage outage',
+  },
 ];
 const wanted = process.argv.slice(2);
 const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });

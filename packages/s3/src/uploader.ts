@@ -21,8 +21,8 @@ import { PART_MARK, partKey, partOffset } from './parts.js';
 
 export type S3Config = Extract<DatastoreConfig, { type: 's3' }>;
 
-/** Parts are bounded by the upload interval; this only caps one request after a long outage. */
-const MAX_PART_BYTES = 64 * 1024 * 1024;
+/** Parts are bounded by the upload interval; this caps one request (and its buffer) after a long outage. */
+const MAX_PART_BYTES = 8 * 1024 * 1024;
 /** An assembled file larger than this goes up as a multipart upload (single PUTs stop at 5 GiB). */
 const MULTIPART_FROM_BYTES = 64 * 1024 * 1024;
 const MULTIPART_PART_BYTES = 16 * 1024 * 1024;

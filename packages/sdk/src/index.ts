@@ -61,6 +61,7 @@ export {
   resolveS3Uri,
   type S3Location,
 } from './spool/cloud-datastore.js';
+export { DATASTORE_METRICS, datastoreUp } from './spool/metrics.js';
 export { datastoreStats, SpoolingSink, type SpoolingSinkOptions } from './spool/spooling-sink.js';
 export type { DatastoreStats } from './spool/stats.js';
 export type { DatastorePackage, Uploader, UploaderContext } from './spool/uploader.js';

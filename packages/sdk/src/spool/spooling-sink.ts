@@ -550,7 +550,8 @@ export class SpoolingSink implements Sink {
   private async pass(): Promise<boolean> {
     if (this.files.size === 0 && this.objects.length === 0) return true;
     const up = await this.uploader();
-    if (!this.checked) {
+    // After a failure, probe before reading spooled bytes into memory for an upload that may fail again.
+    if (!this.checked || this.failStreak > 0) {
       await up.check();
       this.checked = true;
     }
