@@ -1,5 +1,10 @@
 import cluster from 'node:cluster';
-import type { DataCollectorRuntime } from 'model-data-collector';
+import {
+  DATASTORE_METRICS,
+  type DataCollectorRuntime,
+  datastoreStats,
+  datastoreUp,
+} from 'model-data-collector';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus metrics of one `mdc serve` / `mdc proxy` process. */
@@ -107,6 +112,32 @@ export function createMetrics(
     (q) => q.inFlight,
   );
   queueGauge('mdc_queue_write_retries', 'Write attempts that failed and were retried', (q) => q.retries);
+
+  // Delivery to cloud datastores (spool and uploads), read from the SDK at scrape time, per datastore.
+  for (const [field, name, type, help] of DATASTORE_METRICS) {
+    const Metric = type === 'counter' ? Counter : Gauge;
+    new Metric({
+      name,
+      help,
+      labelNames: ['datastore'] as const,
+      registers: [registry],
+      collect(this: Counter<'datastore'> | Gauge<'datastore'>) {
+        this.reset();
+        for (const s of datastoreStats())
+          this.inc({ datastore: s.datastore }, Number(s[field as NonNullable<typeof field>] ?? 0));
+      },
+    });
+  }
+  new Gauge({
+    name: 'mdc_datastore_up',
+    help: '1 while uploads to the datastore work, 0 while they fail and data waits in the spool',
+    labelNames: ['datastore'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of datastoreStats()) this.set({ datastore: s.datastore }, datastoreUp(s));
+    },
+  });
 
   if (cluster.isWorker) {
     // The primary aggregates every worker's registry (prom-client's cluster protocol over IPC).
