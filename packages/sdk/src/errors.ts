@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   MDC_WRITE_FAILED: 'writing a batch to the datastore failed after every retry; its events were dropped',
   MDC_INVALID_PATH: 'a datastore path or URI cannot be parsed',
   MDC_UNKNOWN_DATASTORE: 'a path names a datastore the workspace does not define',
+  MDC_BAD_SCORING_INPUT: 'HTTP 400: a scoring request body is not a usable MLflow scoring input',
+  MDC_MODEL_LOAD_FAILED: 'a model path, MLmodel file or ONNX graph cannot be loaded by the built-in scorer',
+  MDC_SCORING_FAILED:
+    'HTTP 500: onnxruntime failed to score a request, or returned outputs that cannot become rows',
   MDC_USAGE: 'a command line has an unknown command, option or a missing argument',
   MDC_UNKNOWN_ASSET: 'no data asset, version or collection has the name given',
   MDC_AMBIGUOUS_COLLECTION: 'a collection name matches several endpoints or deployments (pick one)',

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { writeAll } from './chunks.js';
 import { InvalidPathError } from './errors.js';
 import type { Sink } from './sink.js';
 
@@ -39,14 +40,7 @@ export class LocalFileSink implements Sink {
       } finally {
         this.unissued.delete(path);
       }
-      let pending = chunks.slice();
-      // writev may write less than asked (large batches): continue from where it stopped.
-      while (pending.length > 0) {
-        const total = pending.reduce((n, c) => n + c.byteLength, 0);
-        const { bytesWritten } = await fh.writev(pending);
-        if (bytesWritten >= total) break;
-        pending = skipBytes(pending, bytesWritten);
-      }
+      await writeAll(fh, chunks);
     }
   }
 
@@ -104,18 +98,4 @@ export class LocalFileSink implements Sink {
     }
     return fh;
   }
-}
-
-function skipBytes(chunks: readonly Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let skip = n;
-  for (const c of chunks) {
-    if (skip >= c.byteLength) {
-      skip -= c.byteLength;
-      continue;
-    }
-    out.push(skip > 0 ? c.subarray(skip) : c);
-    skip = 0;
-  }
-  return out;
 }

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { skipBytes, writeAll } from '../chunks.js';
 import { InvalidPathError, type MdcError, SpoolFullError, UploadConflictError } from '../errors.js';
 import { joinPath, nextPeriodStart, type RollingRate } from '../layout.js';
 import type { Sink } from '../sink.js';
@@ -737,28 +738,6 @@ export function periodEndOf(path: string, rate: RollingRate): number | undefined
 async function openAppend(file: string): Promise<FileHandle> {
   await mkdir(dirname(file), { recursive: true });
   return open(file, 'a+');
-}
-
-async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
-  let pending = chunks.slice();
-  while (pending.length > 0) {
-    const { bytesWritten } = await fh.writev(pending as NodeJS.ArrayBufferView[]);
-    pending = skipBytes(pending, bytesWritten);
-  }
-}
-
-function skipBytes(chunks: readonly Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let skip = n;
-  for (const c of chunks) {
-    if (skip >= c.byteLength) {
-      skip -= c.byteLength;
-      continue;
-    }
-    out.push(skip > 0 ? c.subarray(skip) : c);
-    skip = 0;
-  }
-  return out;
 }
 
 function sumBytes(chunks: readonly Uint8Array[]): number {

@@ -1,3 +1,5 @@
+import { MdcError } from 'model-data-collector';
+
 /**
  * Errors of the built-in ONNX scorer. Like the SDK's `MdcError`, each carries a stable `code`; match on the
  * code, never on the message.
@@ -6,20 +8,19 @@
  * - `MDC_MODEL_LOAD_FAILED`: the model path, MLmodel file or ONNX graph cannot be used.
  * - `MDC_SCORING_FAILED`: onnxruntime failed, or returned outputs that cannot be turned into rows.
  */
-export const ONNX_ERROR_CODES = {
-  MDC_BAD_SCORING_INPUT: 'a scoring request body is not a usable MLflow scoring input',
-  MDC_MODEL_LOAD_FAILED: 'a model path, MLmodel file or ONNX graph cannot be loaded by the built-in scorer',
-  MDC_SCORING_FAILED: 'onnxruntime failed to score a request, or returned outputs that cannot become rows',
-} as const;
+export const ONNX_ERROR_CODES = [
+  'MDC_BAD_SCORING_INPUT',
+  'MDC_MODEL_LOAD_FAILED',
+  'MDC_SCORING_FAILED',
+] as const;
 
-export type OnnxErrorCode = keyof typeof ONNX_ERROR_CODES;
+export type OnnxErrorCode = (typeof ONNX_ERROR_CODES)[number];
 
-export class OnnxScorerError extends Error {
-  readonly code: OnnxErrorCode;
+/** Base of the scorer's errors: an `MdcError`, so the CLI and server report it like every other coded error. */
+export class OnnxScorerError extends MdcError {
+  declare readonly code: OnnxErrorCode;
   constructor(code: OnnxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
+    super(code, message, options);
   }
 }
 
