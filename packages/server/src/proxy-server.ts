@@ -8,9 +8,9 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { DataCollectorRuntime } from 'model-data-collector';
+import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-collector';
 import pino, { type Logger } from 'pino';
-import { Pool } from 'undici';
+import { errors, Pool } from 'undici';
 import { correlationFromHeaders } from './correlation.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { PayloadLogger } from './payload-log.js';
@@ -63,6 +63,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 const EMPTY = Buffer.alloc(0);
+const { RequestAbortedError } = errors;
 /** Request bodies up to this size (with a Content-Length) are buffered before forwarding. */
 const SMALL_BODY_BYTES = 1024 * 1024;
 
@@ -101,102 +102,113 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   const basePath = target.pathname.replace(/\/$/, '');
   let inFlight = 0;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
-    const url = req.url ?? '/';
-    const method = req.method ?? 'GET';
-    if (url.startsWith(PROXY_ADMIN_PREFIX)) return admin(url, res, metrics);
-    const correlation = correlationFromHeaders(req.headers);
-    const collect = shouldCollect(method, url);
-    const reqCapture = collect ? new Capture(maxCapture) : undefined;
-    const resCapture = collect ? new Capture(maxCapture) : undefined;
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    let status = 502;
-    let responseType: string | undefined;
-    inFlight++;
-    metrics.inFlight.inc();
-    try {
-      const headers = forwardHeaders(req.headers, correlation.id, req);
-      const length = req.headers['content-length'];
-      const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
-      // A small body of known length is read whole and sent in one write (header and body in one packet);
-      // streaming it would cost a delayed-ACK round trip per request. Large or chunked bodies stream.
-      const small = length !== undefined && Number(length) <= SMALL_BODY_BYTES;
-      const upstream = await pool.request({
-        method: method as 'POST',
-        path: basePath + url,
-        headers,
-        body: !hasBody
-          ? null
-          : small
-            ? await readSmall(req, reqCapture)
-            : Readable.from(tee(req, reqCapture)),
-        signal: abort.signal,
-      });
-      status = upstream.statusCode;
-      const out = responseHeaders(upstream.headers);
-      responseType = headerValue(out['content-type']);
-      if (out['x-request-id'] === undefined) out['x-request-id'] = correlation.xRequestId ?? correlation.id;
-      res.writeHead(status, out);
-      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
-        resCapture?.add(chunk);
-        if (!res.write(chunk)) await once(res, 'drain');
-      }
-      res.end();
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      if (!res.headersSent) {
-        const timeout = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
-        status = timeout ? 504 : 502;
-        const code = timeout ? 'MDC_UPSTREAM_TIMEOUT' : 'MDC_UPSTREAM_UNAVAILABLE';
-        const body = JSON.stringify({ error: { code, message: `${target.origin}: ${e.message}` } });
-        resCapture?.reset(Buffer.from(body));
-        responseType = 'application/json';
-        res.writeHead(status, {
-          'content-type': 'application/json',
-          'x-request-id': correlation.xRequestId ?? correlation.id,
-        });
-        res.end(body);
-        if (!abort.signal.aborted)
-          log.warn({ err: e, target: target.origin }, `proxy: ${code}: ${e.message}`);
-      } else {
-        res.destroy(e);
-      }
-    } finally {
-      inFlight--;
-      metrics.inFlight.dec();
-      metrics.requests.inc({ route: 'proxy', method, status });
-      metrics.duration.observe({ route: 'proxy', method }, Number(process.hrtime.bigint() - started) / 1e9);
-    }
+  /** Counts, measures and (when collected) logs one finished exchange. Runs once per proxied request. */
+  const finish = (x: ProxyExchange) => {
+    inFlight--;
+    metrics.inFlight.dec();
+    metrics.requests.inc({ route: 'proxy', method: x.method, status: x.status });
+    metrics.duration.observe(
+      { route: 'proxy', method: x.method },
+      Number(process.hrtime.bigint() - x.started) / 1e9,
+    );
+    const { reqCapture, resCapture } = x;
     if (reqCapture && resCapture) {
-      for (const [c, name] of [
-        [reqCapture, 'request'],
-        [resCapture, 'response'],
-      ] as const) {
-        if (c.overflowed)
-          warnCollect(new Error(`a ${name} body over ${maxCapture} bytes was not collected`), name);
-      }
+      if (reqCapture.overflowed)
+        warnCollect(new Error(`a request body over ${maxCapture} bytes was not collected`), 'request');
+      if (resCapture.overflowed)
+        warnCollect(new Error(`a response body over ${maxCapture} bytes was not collected`), 'response');
       payloads.log({
-        correlation,
-        method,
-        path: url,
-        statusCode: status,
+        correlation: x.correlation,
+        method: x.method,
+        path: x.url,
+        statusCode: x.status,
         requestBody: reqCapture.bytes(),
-        requestContentType: req.headers['content-type'],
+        requestContentType: x.req.headers['content-type'],
         responseBody: resCapture.bytes(),
-        responseContentType: responseType,
+        responseContentType: x.responseType,
       });
     }
   };
+  const fail = (x: ProxyExchange, e: Error & { code?: string }) => {
+    const res = x.res;
+    if (!res.headersSent) {
+      const timeout = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+      x.status = timeout ? 504 : 502;
+      const code = timeout ? 'MDC_UPSTREAM_TIMEOUT' : 'MDC_UPSTREAM_UNAVAILABLE';
+      const body = JSON.stringify({ error: { code, message: `${target.origin}: ${e.message}` } });
+      x.resCapture?.reset(Buffer.from(body));
+      x.responseType = 'application/json';
+      res.writeHead(x.status, {
+        'content-type': 'application/json',
+        'x-request-id': x.correlation.xRequestId ?? x.correlation.id,
+      });
+      res.end(body);
+      if (!x.aborted) log.warn({ err: e, target: target.origin }, `proxy: ${code}: ${e.message}`);
+    } else {
+      res.destroy(e);
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    if (url.startsWith(PROXY_ADMIN_PREFIX)) {
+      admin(url, res, metrics).catch((err: Error) => unexpected(err, res));
+      return;
+    }
+    const correlation = correlationFromHeaders(req.headers);
+    const collect = shouldCollect(method, url);
+    inFlight++;
+    metrics.inFlight.inc();
+    const x = new ProxyExchange(
+      req,
+      res,
+      started,
+      method,
+      url,
+      correlation,
+      collect ? new Capture(maxCapture) : undefined,
+      collect ? new Capture(maxCapture) : undefined,
+      finish,
+      fail,
+    );
+    res.once('close', () => {
+      if (!res.writableFinished) x.abortUpstream();
+    });
+    const headers = forwardHeaders(req.headers, correlation.id, req);
+    const length = req.headers['content-length'];
+    const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const send = (body: Buffer | Readable | null) => {
+      if (x.isDone) return;
+      x.dispatched = true;
+      try {
+        pool.dispatch({ method: method as 'POST', path: basePath + url, headers, body }, x);
+      } catch (err) {
+        x.onError(err as Error);
+      }
+    };
+    // A small body of known length is read whole and sent in one write (header and body in one packet);
+    // streaming it would cost a delayed-ACK round trip per request. Large or chunked bodies stream.
+    if (!hasBody) send(null);
+    else if (Number(length) <= SMALL_BODY_BYTES) readSmall(req, x.reqCapture, send, (err) => x.onError(err));
+    else {
+      const body = Readable.from(tee(req, x.reqCapture));
+      body.once('error', (err) => x.onError(err));
+      send(body);
+    }
+  };
+  const unexpected = (err: Error, res: ServerResponse) => {
+    log.error({ err }, 'proxy: unexpected failure');
+    res.destroy(err);
+  };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: Error) => {
-      log.error({ err }, 'proxy: unexpected failure');
-      res.destroy(err);
-    });
+    try {
+      handle(req, res);
+    } catch (err) {
+      unexpected(err as Error, res);
+    }
   });
   server.keepAliveTimeout = 65_000;
 
@@ -228,6 +240,91 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       return closing;
     },
   };
+}
+
+/**
+ * One proxied exchange, and the undici dispatch handler of its upstream request: the answer is streamed to
+ * the client as it arrives (headers, then each chunk; the upstream read pauses while the client is slow),
+ * without an intermediate body stream, promise or abort signal per request.
+ */
+class ProxyExchange {
+  status = 502;
+  responseType: string | undefined;
+  aborted = false;
+  private abort: ((reason?: Error) => void) | undefined;
+  private done = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly started: bigint,
+    readonly method: string,
+    readonly url: string,
+    readonly correlation: BasicCorrelationContext,
+    readonly reqCapture: Capture | undefined,
+    readonly resCapture: Capture | undefined,
+    private readonly finish: (x: ProxyExchange) => void,
+    private readonly fail: (x: ProxyExchange, err: Error) => void,
+  ) {}
+
+  /** The client went away before its answer was complete: stop the upstream request. */
+  abortUpstream(): void {
+    if (this.done || this.aborted) return;
+    this.aborted = true;
+    if (this.abort) this.abort(new RequestAbortedError());
+    else if (!this.dispatched) this.onError(new RequestAbortedError());
+  }
+
+  /** Whether the upstream request was handed to the pool (or the exchange ended before it could be). */
+  dispatched = false;
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.aborted) abort(new RequestAbortedError());
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: (Buffer | string)[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: not forwarded (as before)
+    this.status = statusCode;
+    const out = responseHeaders(rawHeaders);
+    this.responseType = headerValue(out['content-type']);
+    if (out['x-request-id'] === undefined)
+      out['x-request-id'] = this.correlation.xRequestId ?? this.correlation.id;
+    this.resume = resume;
+    this.res.writeHead(statusCode, out);
+    return true;
+  }
+
+  private resume: (() => void) | undefined;
+
+  onData(chunk: Buffer): boolean {
+    this.resCapture?.add(chunk);
+    if (this.res.write(chunk)) return true;
+    // Backpressure: the upstream read pauses until the client has taken what was written.
+    if (this.resume) this.res.once('drain', this.resume);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.end();
+    this.finish(this);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.fail(this, err);
+    } finally {
+      this.finish(this);
+    }
+  }
 }
 
 /** Keeps a copy of a body up to a size bound. */
@@ -262,13 +359,25 @@ class Capture {
   }
 }
 
-async function readSmall(req: IncomingMessage, capture: Capture | undefined): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+/** Reads a body of known small length whole, with plain listeners (no async iterator per request). */
+function readSmall(
+  req: IncomingMessage,
+  capture: Capture | undefined,
+  done: (body: Buffer) => void,
+  failed: (err: Error) => void,
+): void {
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  req.on('data', (chunk: Buffer) => {
     capture?.add(chunk);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (first === undefined) first = chunk;
+    else {
+      chunks ??= [first];
+      chunks.push(chunk);
+    }
+  });
+  req.once('end', () => done(chunks ? Buffer.concat(chunks) : (first ?? EMPTY)));
+  req.once('error', failed);
 }
 
 async function* tee(req: IncomingMessage, capture: Capture | undefined): AsyncGenerator<Buffer> {
@@ -300,24 +409,36 @@ function forwardHeaders(
   return out;
 }
 
-function responseHeaders(
-  incoming: Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
-  const dropped = connectionTokens(incoming.connection);
+/** The target's response headers (raw name/value pairs) as forwarded: lower-case names, hop-by-hop ones dropped. */
+function responseHeaders(raw: readonly (Buffer | string)[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || (HOP_BY_HOP.has(name) && name !== 'host') || dropped.has(name)) continue;
-    out[name] = value;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = latin1(raw[i]!).toLowerCase();
+    const value = latin1(raw[i + 1]!);
+    if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
+    if ((HOP_BY_HOP.has(name) && name !== 'host') || name === '__proto__') continue;
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (typeof prior === 'string') out[name] = [prior, value];
+    else prior.push(value);
   }
+  if (connection !== undefined) for (const token of connectionTokens(connection)) delete out[token];
   return out;
+}
+
+function latin1(v: Buffer | string): string {
+  return typeof v === 'string' ? v : v.toString('latin1');
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  if (!value) return new Set();
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  if (!value) return NO_TOKENS;
   const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(text.split(',').map((t) => t.trim().toLowerCase()));
 }
