@@ -107,7 +107,14 @@ export async function waitFor<T>(
 ): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
-    const v = check();
+    let v: T | undefined | false;
+    try {
+      v = check();
+    } catch (err) {
+      // A check may read a file while a write to it is under way (a partial last line): try again.
+      if (Date.now() > end) throw err;
+      v = undefined;
+    }
     if (v) return v;
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
