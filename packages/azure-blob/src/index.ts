@@ -1,1 +1,2 @@
+export { AzureBlobStorage, type AzureBlobStorageEntry, createStorage } from './storage.js';
 export { type AzureBlobConfig, AzureBlobUploader, connectContainer, createUploader } from './uploader.js';

@@ -3,15 +3,20 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  DATASTORE_PACKAGES,
+  type DatastoreConfig,
   DEFAULT_DATASTORE,
+  datastoreLocation,
   getDatastore,
   InvalidPathError,
   isAzuremlUri,
+  isS3Uri,
   joinPath,
   localDatastoreRoot,
   MissingPackageError,
   PathNotFoundError,
   parseAzuremlUri,
+  resolveS3Uri,
   type Workspace,
 } from 'model-data-collector';
 
@@ -28,7 +33,7 @@ export interface StorageEntry {
 
 /**
  * What the reader needs from a datastore: a one-level listing (what blob stores give with a `/` delimiter)
- * and byte reads. Azure Blob and S3 implement this in their own packages; `localPath` lets DuckDB read
+ * and byte reads. Azure Blob and S3 implement this in their own packages (`createStorage`, imported lazily); `localPath` lets DuckDB read
  * local files in place, and files of a storage without it are staged to a local folder first.
  */
 export interface Storage {
@@ -122,7 +127,69 @@ export interface Location {
 
 const storages = new WeakMap<Workspace, Map<string, Storage>>();
 
-/** The storage of a named datastore. Cloud datastores need their package (not part of the reader). */
+type CloudConfig = Exclude<DatastoreConfig, { type: 'local' }>;
+
+/** The module shape of `@model-data-collector/azure-blob` and `@model-data-collector/s3` the reader uses. */
+interface StoragePackage {
+  createStorage?(
+    config: DatastoreConfig,
+    context: { datastore: string; env: NodeJS.ProcessEnv },
+  ): Promise<Storage>;
+}
+
+/**
+ * A cloud datastore's storage, made on first use: its package (`@model-data-collector/azure-blob` or
+ * `/s3`) is imported only then, so reading local datastores never loads a cloud SDK. Credentials and
+ * endpoints come from the workspace entry and the environment, as for the collector's uploads.
+ */
+class CloudStorage implements Storage {
+  readonly description: string;
+  private inner: Promise<Storage> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly config: CloudConfig,
+    private readonly pkg: string,
+    description: string,
+  ) {
+    this.description = description;
+  }
+
+  private open(): Promise<Storage> {
+    this.inner ??= (async () => {
+      const mod = (await import(this.pkg)) as StoragePackage;
+      if (typeof mod.createStorage !== 'function') {
+        throw new MissingPackageError(
+          this.pkg,
+          `datastore "${this.name}": the installed ${this.pkg} cannot read (no createStorage); a newer version is needed`,
+        );
+      }
+      return mod.createStorage(this.config, { datastore: this.name, env: process.env });
+    })();
+    // A failed start (e.g. no credentials) is tried again next time.
+    this.inner.catch(() => {
+      this.inner = undefined;
+    });
+    return this.inner;
+  }
+
+  async list(folder: string, options?: { signal?: AbortSignal }): Promise<StorageEntry[]> {
+    return (await this.open()).list(folder, options);
+  }
+
+  async read(path: string, range?: { start: number; end?: number }): Promise<Uint8Array> {
+    return (await this.open()).read(path, range);
+  }
+
+  async stat(path: string): Promise<StorageEntry | undefined> {
+    return (await this.open()).stat(path);
+  }
+}
+
+/**
+ * The storage of a named datastore. A cloud datastore needs its package installed
+ * (`MDC_MISSING_PACKAGE` otherwise), which is imported on the first read.
+ */
 export function datastoreStorage(ws: Workspace, name: string): Storage {
   let cache = storages.get(ws);
   if (!cache) {
@@ -134,20 +201,27 @@ export function datastoreStorage(ws: Workspace, name: string): Storage {
   const ds = getDatastore(ws, name);
   let storage: Storage;
   if (ds.type === 'local') storage = new LocalStorage(localDatastoreRoot(ws, ds));
-  else {
-    const pkg = ds.type === 'azure_blob' ? '@model-data-collector/azure-blob' : '@model-data-collector/s3';
-    throw new MissingPackageError(
-      pkg,
-      `datastore "${name}" is ${ds.type === 's3' ? 'an S3 bucket' : 'an Azure Blob container'}; reading it needs ${pkg}, which is not available yet`,
-    );
-  }
+  else storage = cloudStorage(ws, name, ds);
   cache.set(name, storage);
   return storage;
 }
 
+function cloudStorage(ws: Workspace, name: string, config: CloudConfig): Storage {
+  const pkg = DATASTORE_PACKAGES[config.type];
+  try {
+    import.meta.resolve(pkg);
+  } catch (err) {
+    const what = config.type === 's3' ? 'an S3 bucket' : 'an Azure Blob container';
+    const e = new MissingPackageError(pkg, `datastore "${name}" is ${what}; reading it needs ${pkg}`);
+    (e as { cause?: unknown }).cause = err;
+    throw e;
+  }
+  return new CloudStorage(name, config, pkg, datastoreLocation(ws, config));
+}
+
 /**
  * Resolves what a user typed: `azureml://datastores/<ds>/paths/<p>` (short or long form), `file://…`,
- * `s3://…` (not available yet), or a plain path inside the default datastore.
+ * `s3://bucket/path` (a datastore of that bucket, see `resolveS3Uri`), or a plain path inside the default datastore.
  */
 export function resolveLocation(ws: Workspace, target = ''): Location {
   if (isAzuremlUri(target)) {
@@ -163,10 +237,17 @@ export function resolveLocation(ws: Workspace, target = ''): Location {
     const abs = fileURLToPath(target);
     return { storage: new LocalStorage(abs), path: '', uri: target };
   }
-  if (/^(s3|https?|wasbs?|abfss?):\/\//i.test(target)) {
-    throw new MissingPackageError(
-      /^s3:/i.test(target) ? '@model-data-collector/s3' : '@model-data-collector/azure-blob',
-      `${target}: reading cloud storage directly is not available yet; define it as a datastore of the workspace`,
+  if (isS3Uri(target)) {
+    const s3 = resolveS3Uri(ws, target);
+    const storage = ws.datastores.has(s3.datastore)
+      ? datastoreStorage(ws, s3.datastore)
+      : cloudStorage(ws, s3.datastore, s3.config);
+    return { storage, path: s3.path, datastore: s3.datastore, uri: s3.uri(s3.path) };
+  }
+  if (/^(https?|wasbs?|abfss?):\/\//i.test(target)) {
+    throw new InvalidPathError(
+      target,
+      'reading an Azure Blob URL directly is not supported; define the container as a datastore of the workspace and use azureml://datastores/<name>/paths/<path>',
     );
   }
   const path = joinPath(...target.split(sep));

@@ -164,7 +164,7 @@ describe('mdc read', () => {
     );
   });
 
-  test('errors: a missing datastore, and a cloud datastore without its package', async () => {
+  test('errors: a missing datastore, and a cloud datastore that does not answer', async () => {
     const w = tempDir();
     await registerDataAsset(openWorkspace(w), {
       name: 'lost',
@@ -182,13 +182,17 @@ describe('mdc read', () => {
         'error MDC_UNKNOWN_DATASTORE: datastore "nosuchstore" is not defined in the workspace (known: workspaceblobstore)\n',
       ],
     );
-    writeFileSync(join(w, 'workspace.yml'), 'datastores:\n  nosuchstore:\n    type: s3\n    bucket: b\n');
-    r = mdc(['-w', w, 'read', 'lost']);
-    assert.equal(r.code, 2);
-    assert.match(
-      r.stderr,
-      /^error MDC_MISSING_PACKAGE: datastore "nosuchstore" is an S3 bucket; reading it needs @model-data-collector\/s3/,
+    writeFileSync(
+      join(w, 'workspace.yml'),
+      'datastores:\n  nosuchstore:\n    type: s3\n    bucket: b\n    endpoint: http://127.0.0.1:1\n    force_path_style: true\n',
     );
+    r = mdc(['-w', w, 'read', 'lost'], {
+      AWS_ACCESS_KEY_ID: 'k',
+      AWS_SECRET_ACCESS_KEY: 's',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error MDC_READ_FAILED: s3:\/\/b: the storage service did not answer \(/);
   });
 });
 

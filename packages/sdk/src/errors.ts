@@ -51,6 +51,8 @@ export const ERROR_CODES = {
     'events were dropped because the local spool of a cloud datastore reached max_spool_bytes or the disk is full',
   MDC_UPLOAD_FAILED:
     'uploading spooled data to a cloud datastore failed; the data stays in the spool and is retried with backoff',
+  MDC_READ_FAILED:
+    'reading a cloud datastore failed: the store did not answer or refused the credentials (the store is named)',
   MDC_UPLOAD_CONFLICT:
     'a cloud file is not the length the spool expects (two processes share an instance id, or it was changed)',
   MDC_SPOOL_LOCKED: 'another live process already uses the spool of this instance id',
@@ -277,6 +279,12 @@ export class UploadFailedError extends MdcError {
   constructor(target: string, reason: UploadFailureReason, detail: string, options?: { cause?: unknown }) {
     super('MDC_UPLOAD_FAILED', `${target}: ${detail}`, options);
     this.reason = reason;
+  }
+}
+
+export class ReadFailedError extends MdcError {
+  constructor(target: string, detail: string, options?: { cause?: unknown }) {
+    super('MDC_READ_FAILED', `${target}: ${detail}`, options);
   }
 }
 

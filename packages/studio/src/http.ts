@@ -14,6 +14,7 @@ const STATUS: Readonly<Record<string, number>> = {
   MDC_UNKNOWN_ASSET: 404,
   MDC_UNKNOWN_DATASTORE: 404,
   MDC_MISSING_PACKAGE: 501,
+  MDC_READ_FAILED: 502,
 };
 
 /** The status and JSON body an error is answered with. */
