@@ -44,18 +44,21 @@ export function bodyText(body: Uint8Array): string {
 /**
  * Turns a body into event data: valid JSON stays JSON (its line breaks, which can only be whitespace, become
  * spaces so the event stays one line), text and invalid JSON become a JSON string, anything else stays bytes.
- * `validJson` skips the parse when the caller already parsed the body.
+ * `validJson` skips the parse when the caller already parsed the body. The body may be given as the text the
+ * caller already decoded from it with {@link bodyText} (or serialized itself as well-formed UTF-16 without a
+ * byte order mark), which saves decoding it again; the event is the same as for its UTF-8 bytes.
  */
 export function payloadData(
-  body: Uint8Array,
+  body: Uint8Array | string,
   contentType: string | undefined,
   validJson?: boolean,
 ): PayloadData {
   const type = contentType?.trim() || 'application/octet-stream';
-  if (body.byteLength === 0) return { json: '""', contentType: type };
+  if (body.length === 0) return { json: '""', contentType: type };
   const kind = bodyKind(contentType);
-  if (kind === 'binary') return { raw: body, contentType: type };
-  const text = bodyText(body);
+  if (kind === 'binary')
+    return { raw: typeof body === 'string' ? Buffer.from(body) : body, contentType: type };
+  const text = typeof body === 'string' ? body : bodyText(body);
   if (kind === 'json' && (validJson ?? isJson(text))) {
     return { json: /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text, contentType: type };
   }

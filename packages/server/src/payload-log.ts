@@ -11,12 +11,16 @@ export interface Exchange {
   /** Path and query, as the client sent them. */
   readonly path: string;
   readonly statusCode: number;
-  /** Undefined when the body was too large to keep: that event is skipped. */
-  readonly requestBody: Uint8Array | undefined;
+  /**
+   * Undefined when the body was too large to keep: that event is skipped. A string is the body's text as
+   * {@link bodyText} decoded it (see {@link payloadData}).
+   */
+  readonly requestBody: Uint8Array | string | undefined;
   readonly requestContentType: string | undefined;
   /** Set when the caller already knows the request body is valid JSON (saves a second parse). */
   readonly requestIsJson?: boolean;
-  readonly responseBody: Uint8Array | undefined;
+  /** As `requestBody`; a string is the text the server serialized (well-formed, no byte order mark). */
+  readonly responseBody: Uint8Array | string | undefined;
   readonly responseContentType: string | undefined;
   /** Set when the caller serialized the response body as JSON itself. */
   readonly responseIsJson?: boolean;
@@ -48,31 +52,35 @@ export class PayloadLogger {
   }
 
   log(x: Exchange): void {
-    const extensions = { [STATUS_ATTRIBUTE]: x.statusCode };
-    if (this.request && x.requestBody) {
-      const body = x.requestBody;
-      this.emit(this.request, x, () => payloadData(body, x.requestContentType, x.requestIsJson), extensions);
+    const extensions = statusExtension(x.statusCode);
+    if (this.request && x.requestBody !== undefined) {
+      this.emit(this.request, x, x.requestBody, x.requestContentType, x.requestIsJson, extensions);
     }
-    if (this.response && x.responseBody) {
-      const body = x.responseBody;
-      this.emit(
-        this.response,
-        x,
-        () => payloadData(body, x.responseContentType, x.responseIsJson),
-        extensions,
-      );
+    if (this.response && x.responseBody !== undefined) {
+      this.emit(this.response, x, x.responseBody, x.responseContentType, x.responseIsJson, extensions);
     }
   }
 
   private emit(
     c: Collection,
     x: Exchange,
-    data: () => ReturnType<typeof payloadData>,
-    extensions: Record<string, number>,
+    body: Uint8Array | string,
+    contentType: string | undefined,
+    isJson: boolean | undefined,
+    extensions: Readonly<Record<string, number>>,
   ): void {
     try {
       if (!c.accepts(x.correlation.id)) return;
-      c.emit({ correlation: x.correlation, path: x.path, method: x.method, extensions, ...data() });
+      const data = payloadData(body, contentType, isJson);
+      c.emit({
+        correlation: x.correlation,
+        path: x.path,
+        method: x.method,
+        extensions,
+        json: data.json,
+        raw: data.raw,
+        contentType: data.contentType,
+      });
     } catch (err) {
       this.errors.set(c.name, (this.errors.get(c.name) ?? 0) + 1);
       try {
@@ -82,4 +90,16 @@ export class PayloadLogger {
       }
     }
   }
+}
+
+/** The `statuscode` extension of each status, made once (events only read it). */
+const statusExtensions = new Map<number, Readonly<Record<string, number>>>();
+
+function statusExtension(status: number): Readonly<Record<string, number>> {
+  let e = statusExtensions.get(status);
+  if (!e) {
+    e = Object.freeze({ [STATUS_ATTRIBUTE]: status });
+    if (statusExtensions.size < 1000) statusExtensions.set(status, e);
+  }
+  return e;
 }

@@ -54,8 +54,15 @@ const CORRELATION = Symbol('mdc.correlation');
 const COLLECT = Symbol('mdc.collect');
 type TaggedRequest = IncomingMessage & {
   [CORRELATION]?: CorrelationContext;
-  [COLLECT]?: { requestIsJson: boolean; responseIsJson: boolean };
+  [COLLECT]?: CollectTag;
 };
+/** What /score learned about the bodies while answering, so payload logging does not decode them again. */
+interface CollectTag {
+  requestIsJson: boolean;
+  responseIsJson: boolean;
+  /** The request body as decoded for run() (JSON and text bodies). */
+  requestText: string | undefined;
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -160,11 +167,19 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
           method: request.method,
           path: request.url,
           statusCode: reply.statusCode,
-          requestBody: (request.body as Buffer | undefined) ?? EMPTY,
+          requestBody: tag.requestText ?? (request.body as Buffer | undefined) ?? EMPTY,
           requestContentType: request.headers['content-type'],
           requestIsJson: tag.requestIsJson,
+          // JSON this server serialized is logged as the string it is (well-formed, no byte order mark):
+          // encoding it to UTF-8 only for payload logging to decode it again was wasted work.
           responseBody:
-            typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : EMPTY,
+            typeof payload === 'string'
+              ? tag.responseIsJson
+                ? payload
+                : Buffer.from(payload)
+              : Buffer.isBuffer(payload)
+                ? payload
+                : EMPTY,
           responseContentType: reply.getHeader('content-type') as string | undefined,
           ...(tag.responseIsJson ? { responseIsJson: true } : {}),
         });
@@ -173,7 +188,7 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
     },
     handler: async (request, reply) => {
       const raw = request.raw as TaggedRequest;
-      const tag = { requestIsJson: false, responseIsJson: false };
+      const tag: CollectTag = { requestIsJson: false, responseIsJson: false, requestText: undefined };
       raw[COLLECT] = tag;
       if (!ready) {
         throw new HttpError(
@@ -193,6 +208,7 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
       const contentType = request.headers['content-type'];
       const data = decodeBody(body, contentType);
       tag.requestIsJson = data.isJson;
+      tag.requestText = data.text;
       const info: ScoreRequestInfo = {
         id: request.id,
         method: request.method,
@@ -259,13 +275,16 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
 }
 
 /** The body as run() gets it: parsed JSON, a string for text types, the bytes otherwise. */
-function decodeBody(body: Buffer, contentType: string | undefined): { value: unknown; isJson: boolean } {
+function decodeBody(
+  body: Buffer,
+  contentType: string | undefined,
+): { value: unknown; isJson: boolean; text?: string } {
   const kind = bodyKind(contentType);
   if (kind === 'binary') return { value: body, isJson: false };
   const text = bodyText(body);
-  if (kind === 'text') return { value: text, isJson: false };
+  if (kind === 'text') return { value: text, isJson: false, text };
   try {
-    return { value: JSON.parse(text), isJson: true };
+    return { value: JSON.parse(text), isJson: true, text };
   } catch (err) {
     throw new HttpError('MDC_BAD_REQUEST_BODY', 400, `the body is not valid JSON: ${(err as Error).message}`);
   }
