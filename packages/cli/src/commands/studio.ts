@@ -1,5 +1,3 @@
-import { authorize, getEndpointKeys } from '@model-data-collector/server';
-import { startStudio } from '@model-data-collector/studio';
 import type { Command } from 'commander';
 import { resolveWorkspaceDir, UsageError } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
@@ -41,6 +39,11 @@ export function registerStudio(program: Command): void {
       for (const url of opts.metrics ?? []) {
         if (!/^https?:\/\/\S+$/i.test(url)) throw new UsageError(`--metrics ${url}: expected an http(s) URL`);
       }
+      // Loaded here, not at the top: every other mdc command would pay for fastify, DuckDB and onnxruntime.
+      const [{ authorize, getEndpointKeys }, { startStudio }] = await Promise.all([
+        import('@model-data-collector/server'),
+        import('@model-data-collector/studio'),
+      ]);
       const keys = remote ? getEndpointKeys(resolveWorkspaceDir(workspace)) : undefined;
       const studio = await startStudio({
         workspace,
