@@ -60,7 +60,9 @@ export class EventEncoder {
     if (f.method !== undefined) line += ',"method":' + q(f.method);
     line += ',"correlationid":' + q(f.correlationId) + ',"xrequestid":' + q(f.xRequestId) + this.tailFixed;
     if (f.collectDataType !== undefined) line += ',"collectdatatype":' + q(f.collectDataType);
-    line += ',"agent":"' + AGENT + '","contentrange":"bytes 0-' + (dataBytes - 1) + '/' + dataBytes + '"';
+    // An empty payload has no first or last byte: HTTP's form for that is `bytes */0`.
+    const range = dataBytes > 0 ? 'bytes 0-' + (dataBytes - 1) + '/' + dataBytes : 'bytes */0';
+    line += ',"agent":"' + AGENT + '","contentrange":"' + range + '"';
     if (f.dataInBlob) line += ',"datainblob":"true"';
     if (f.extensions) for (const [k, v] of Object.entries(f.extensions)) line += ',' + q(k) + ':' + q(v);
     return line + '}\n';

@@ -63,6 +63,17 @@ describe('offloaded payloads', () => {
     );
   });
 
+  it('describes an empty payload as bytes */0 and still writes its (empty) raw file', async () => {
+    const rt = makeRuntime();
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    c.collect(Buffer.alloc(0));
+    await rt.shutdown();
+    const [line] = readEvents(blobstore(rt.ws));
+    assert.equal(line!.event.contentrange, 'bytes */0');
+    assert.equal(line!.event.datainblob, 'true');
+    assert.equal(readFileSync(fileOf(rt.ws, line!.event.data as string)).length, 0);
+  });
+
   it('offloads a table whose serialized data is over largePayloadBytes, and keeps one at the limit inline', async () => {
     const rt = makeRuntime({ largePayloadBytes: 2048 });
     const c = new Collector({ name: 'model_inputs', runtime: rt });
