@@ -3,11 +3,13 @@
 //  1. `mdc serve` with request, response, model_inputs and model_outputs all collected vs none (same script,
 //     same run, alternating rounds); target: >= 95 % of the req/s.
 //  2. `mdc proxy` in front of a plain Node HTTP model server vs calling the server directly, with and
-//     without payload logging: the proxy's added latency.
+//     without payload logging, and a minimal Node proxy as the floor: the proxy's added latency, also one
+//     request at a time (the hop's own latency, without the queueing of a concurrent load).
 // Every server is a child process on 127.0.0.1; autocannon drives the load. BENCH_DURATION_S sets the round
 // length (default 5), BENCH_CONNECTIONS the concurrency (default 32). Results also go to bench-results/serve.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +119,39 @@ async function load(url, seconds = durationS) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
+// One request at a time over one keep-alive connection, timed in microseconds: the latency a hop adds, without
+// the queueing that dominates p50 under autocannon's concurrent load on a small machine.
+async function sequential(url, n = Number(process.env.BENCH_SEQUENTIAL ?? 3000)) {
+  const { hostname, port } = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const payload = Buffer.from(body);
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: hostname,
+          port,
+          path: '/score',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': payload.length },
+        },
+        (res) => res.resume().once('end', resolve),
+      );
+      req.once('error', reject).end(payload);
+    });
+  for (let i = 0; i < 300; i++) await one();
+  const us = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await one();
+    us.push(Number(process.hrtime.bigint() - t) / 1e3);
+  }
+  agent.destroy();
+  us.sort((a, b) => a - b);
+  return { p50: us[n >> 1], p90: us[Math.floor(n * 0.9)] };
+}
+
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = (runs) => ({
   rps: mean(runs.map((r) => r.rps)),
@@ -186,6 +221,27 @@ s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.
 `;
 writeFileSync(join(work, 'target.mjs'), TARGET);
 const target = await start([join(work, 'target.mjs')]);
+// The floor: the least a Node reverse proxy does (node:http in, undici out, no headers rewritten, nothing
+// collected), so the proxy's cost can be told apart from the cost of an extra hop on this machine.
+const BARE = `
+import { createServer } from 'node:http';
+import { Pool } from ${JSON.stringify(import.meta.resolve('undici'))};
+const pool = new Pool(${JSON.stringify(target.url)}, { connections: 256 });
+const s = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    const headers = { 'content-type': req.headers['content-type'] };
+    const up = await pool.request({ method: req.method, path: req.url, headers, body: Buffer.concat(chunks) });
+    res.writeHead(up.statusCode, up.headers);
+    for await (const c of up.body) res.write(c);
+    res.end();
+  });
+});
+s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port));
+`;
+writeFileSync(join(work, 'bare-proxy.mjs'), BARE);
+const bare = await start([join(work, 'bare-proxy.mjs')]);
 const proxies = {
   logging: await start([
     bin,
@@ -218,29 +274,58 @@ const proxies = {
     'warn',
   ]),
 };
-const urls = { direct: target.url, passthrough: proxies.passthrough.url, logging: proxies.logging.url };
+const urls = {
+  direct: target.url,
+  bare: bare.url,
+  passthrough: proxies.passthrough.url,
+  logging: proxies.logging.url,
+};
 for (const u of Object.values(urls)) await load(`${u}/score`, 1);
-const pruns = { direct: [], passthrough: [], logging: [] };
+const pruns = { direct: [], bare: [], passthrough: [], logging: [] };
 for (let i = 0; i < rounds; i++) {
   const order = Object.keys(urls);
   if (i % 2) order.reverse();
   for (const k of order) pruns[k].push(await load(`${urls[k]}/score`));
 }
-for (const s of [...Object.values(proxies), target]) await stop(s);
+const seq = { direct: [], bare: [], passthrough: [], logging: [] };
+for (let i = 0; i < rounds; i++) {
+  for (const k of Object.keys(urls)) seq[k].push(await sequential(urls[k]));
+}
+const seqSummary = Object.fromEntries(
+  Object.entries(seq).map(([k, runs]) => [
+    k,
+    { p50: mean(runs.map((r) => r.p50)), p90: mean(runs.map((r) => r.p90)) },
+  ]),
+);
+for (const s of [...Object.values(proxies), bare, target]) await stop(s);
 const direct = summary(pruns.direct);
 const pass = summary(pruns.passthrough);
+const floor = summary(pruns.bare);
 const logging = summary(pruns.logging);
 console.log(`mdc proxy in front of a Node HTTP model server, ${connections} connections`);
 console.log(`  direct:                   ${fmt(direct)}`);
+console.log(`  minimal Node proxy:       ${fmt(floor)}`);
 console.log(`  proxy, no collection:     ${fmt(pass)}`);
 console.log(`  proxy, request+response:  ${fmt(logging)}`);
 console.log(
   `  proxy with logging: ${(logging.rps / direct.rps).toFixed(3)} of direct req/s, adds ${(logging.p50 - direct.p50).toFixed(2)} ms p50, ${(logging.p99 - direct.p99).toFixed(2)} ms p99` +
     ` (collection alone: ${(logging.rps / pass.rps).toFixed(3)} of pass-through req/s)`,
 );
+const us = (k) =>
+  `p50 ${seqSummary[k].p50.toFixed(0).padStart(5)} us   p90 ${seqSummary[k].p90.toFixed(0).padStart(5)} us`;
+console.log('  one request at a time (one keep-alive connection):');
+console.log(`    direct:                 ${us('direct')}`);
+console.log(`    minimal Node proxy:     ${us('bare')}`);
+console.log(`    proxy, no collection:   ${us('passthrough')}`);
+console.log(`    proxy, request+response: ${us('logging')}`);
+console.log(
+  `  proxy adds ${(seqSummary.logging.p50 - seqSummary.direct.p50).toFixed(0)} us at p50 one request at a time` +
+    ` (${(seqSummary.passthrough.p50 - seqSummary.direct.p50).toFixed(0)} us without collection,` +
+    ` ${(seqSummary.bare.p50 - seqSummary.direct.p50).toFixed(0)} us for the minimal proxy)`,
+);
 
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(
   join(root, 'bench-results/serve.json'),
-  `${JSON.stringify({ connections, durationS, rounds, serve: { off, on, ratio: on.rps / off.rps }, proxy: { direct, passthrough: pass, logging } }, null, 2)}\n`,
+  `${JSON.stringify({ connections, durationS, rounds, serve: { off, on, ratio: on.rps / off.rps }, proxy: { direct, minimal: floor, passthrough: pass, logging, sequentialUs: seqSummary } }, null, 2)}\n`,
 );
