@@ -60,6 +60,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // Node already answered `100 Continue` to the client; the body is forwarded whole (undici refuses `expect`).
+  'expect',
 ]);
 
 const EMPTY = Buffer.alloc(0);
