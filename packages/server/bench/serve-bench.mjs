@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CREDIT_COLUMNS } from '../../cli/dist/demo/credit-data.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -37,22 +38,8 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-// A credit-default style request: one row of 23 numeric features.
-const FEATURES = [
-  'LIMIT_BAL',
-  'AGE',
-  ...[1, 2, 3, 4, 5, 6].map((i) => `BILL_AMT${i}`),
-  ...[1, 2, 3, 4, 5, 6].map((i) => `PAY_AMT${i}`),
-  'SEX',
-  'EDUCATION',
-  'MARRIAGE',
-  'PAY_0',
-  'PAY_2',
-  'PAY_3',
-  'PAY_4',
-  'PAY_5',
-  'PAY_6',
-];
+// A credit-default style request: one row of the demo's 23 numeric features.
+const FEATURES = CREDIT_COLUMNS;
 const row = Object.fromEntries(FEATURES.map((f, i) => [f, 1000 + i * 37]));
 const body = JSON.stringify({ data: [row] });
 
