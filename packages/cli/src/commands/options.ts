@@ -14,3 +14,12 @@ export function intOption(
     return n;
   };
 }
+
+/**
+ * Ends a long-running command (serve, proxy) with `code` once it has drained and flushed: a scoring script's
+ * stray timer or socket must not keep the process alive.
+ */
+export function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
+}

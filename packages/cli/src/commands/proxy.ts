@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { workspaceOption } from '../index.js';
-import { intOption } from './options.js';
+import { exitWhenDone, intOption } from './options.js';
 
 export function registerProxy(program: Command): void {
   program
@@ -50,9 +50,7 @@ export function registerProxy(program: Command): void {
         upstreamTimeoutMs: opts.upstreamTimeoutMs,
         logLevel: opts.logLevel,
       });
-      process.exitCode = code;
-      // Drained and flushed: a scoring script's stray timer or socket must not keep the process alive.
-      setTimeout(() => process.exit(code), 1000).unref();
+      exitWhenDone(code);
     });
 }
 

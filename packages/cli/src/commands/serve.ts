@@ -2,7 +2,7 @@ import type { AuthMode } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
-import { intOption } from './options.js';
+import { exitWhenDone, intOption } from './options.js';
 
 export function registerServe(program: Command): void {
   program
@@ -57,9 +57,7 @@ export function registerServe(program: Command): void {
         drainTimeoutMs: opts.drainTimeoutMs,
         logLevel: opts.logLevel,
       });
-      process.exitCode = code;
-      // Drained and flushed: a scoring script's stray timer or socket must not keep the process alive.
-      setTimeout(() => process.exit(code), 1000).unref();
+      exitWhenDone(code);
     });
 }
 
