@@ -1,18 +1,23 @@
 import { QueueFullError, WriteFailedError } from './errors.js';
-import type { EventEncoder, EventFields } from './event.js';
+import type { EventEncoder, EventFields, LineOut } from './event.js';
 import type { Sink } from './sink.js';
 import type { CollectionStats } from './stats.js';
 
-/** One event for a file, or a whole raw object (a `datainblob` payload). */
-export interface QueueItem {
+/** One event for a file. */
+export interface LineItem {
   readonly sink: Sink;
+  /** The file the line is appended to. */
   readonly path: string;
-  /** The event; absent for a raw object. */
-  readonly event?: { readonly encoder: EventEncoder; readonly fields: EventFields };
-  /** Set for a raw payload file. */
-  readonly blob?: Uint8Array | string;
+  readonly encoder: EventEncoder;
+  readonly fields: EventFields;
   readonly stats: CollectionStats;
   readonly collection: string;
+}
+
+/** The raw payload file of a `datainblob` event, written to the same sink before the event. */
+export interface RawItem {
+  readonly path: string;
+  readonly body: Uint8Array | string;
 }
 
 export interface BatchQueueOptions {
@@ -35,7 +40,6 @@ export interface BatchQueueOptions {
 }
 
 const SLAB_BYTES = 64 * 1024;
-const TAIL_ROOM = 2048;
 const POOL_SLABS = 64;
 
 /**
@@ -54,12 +58,12 @@ function releaseSlabs(slabs: readonly Buffer[]): void {
 }
 
 /** The bytes waiting for one file: lines are UTF-8 encoded into slabs as they arrive, so no string is kept. */
-class FileBuffer {
+class FileBuffer implements LineOut {
   readonly chunks: Buffer[] = [];
   /** Whole slabs this file's bytes live in, returned to the pool after the write. */
   readonly slabs: Buffer[] = [];
   private slab: Buffer = Buffer.alloc(0);
-  private offset = 0;
+  offset = 0;
   events = 0;
   bytes = 0;
   constructor(
@@ -69,33 +73,22 @@ class FileBuffer {
     readonly collection: string,
   ) {}
 
-  /** Encodes one event line straight into the slab (head, data, tail), so `data` is never copied into a line string. */
+  /** Encodes one event line straight into the slab. */
   add(encoder: EventEncoder, f: EventFields): number {
-    const head = encoder.head(f);
-    const data = f.dataJson;
-    // A UTF-16 code unit is at most 3 UTF-8 bytes; the tail is short. Make room first so a line is never split.
-    const room = (head.length + data.length) * 3 + TAIL_ROOM;
-    if (this.slab.length - this.offset < room) {
-      this.seal();
-      this.slab = allocSlab(room);
-      this.slabs.push(this.slab);
-    }
-    const start = this.offset;
-    this.offset += this.slab.write(head, this.offset, 'utf8');
-    const dataBytes = this.slab.write(data, this.offset, 'utf8');
-    this.offset += dataBytes;
-    const tail = encoder.tail(f, f.dataInBlob ? f.dataBytes : dataBytes);
-    if (this.slab.length - this.offset < tail.length * 3) {
-      // A very long tail (many extensions): move this line to a slab of its own.
-      const line = Buffer.concat([this.slab.subarray(start, this.offset), Buffer.from(tail)]);
-      this.offset = start;
-      this.seal();
-      this.chunks.push(line);
-    } else this.offset += this.slab.write(tail, this.offset, 'utf8');
+    const n = encoder.write(f, this);
     this.events++;
-    const n = this.offset - start;
     this.bytes += n;
     return n;
+  }
+
+  /** Room for a whole line in the current slab (a line is never split between slabs). */
+  reserve(bytes: number): Buffer {
+    if (this.slab.length - this.offset < bytes) {
+      this.seal();
+      this.slab = allocSlab(bytes);
+      this.slabs.push(this.slab);
+    }
+    return this.slab;
   }
 
   /** The file's bytes, ready to append (slabs are not copied). */
@@ -164,35 +157,35 @@ export class BatchQueue {
     return { events: this.events, bytes: this.bytes, inFlight: this.inFlightEvents };
   }
 
-  /** Queues items that belong together (a raw payload and its event) or throws MDC_QUEUE_FULL. Never waits. */
-  push(...items: QueueItem[]): void {
+  /**
+   * Queues an event line and, for a `datainblob` event, the raw payload file it points at (written before the
+   * line); both or neither. Never waits; throws MDC_QUEUE_FULL when the queue is full.
+   */
+  push(line: LineItem, raw?: RawItem): void {
     const o = this.options;
-    let size = 0;
-    let events = 0;
-    for (const it of items) {
-      size += it.event ? it.event.fields.dataJson.length + 600 : blobBytes(it.blob ?? '');
-      if (it.blob === undefined) events++;
-    }
-    if (this.events + events > o.maxQueueEvents || this.bytes + size > o.maxQueueBytes) {
-      const stats = items[0]!.stats;
-      stats.dropped += events;
-      this.droppedTotal += events;
+    const rawBytes = raw ? blobBytes(raw.body) : 0;
+    const size = line.fields.dataJson.length + 600 + rawBytes;
+    if (this.events + 1 > o.maxQueueEvents || this.bytes + size > o.maxQueueBytes) {
+      const stats = line.stats;
+      stats.dropped++;
+      this.droppedTotal++;
       const limit =
         this.bytes + size > o.maxQueueBytes ? `${o.maxQueueBytes} bytes` : `${o.maxQueueEvents} events`;
-      throw new QueueFullError(items[0]!.collection, this.droppedTotal, limit);
+      throw new QueueFullError(line.collection, this.droppedTotal, limit);
     }
-    for (const it of items) {
-      if (it.blob !== undefined) {
-        const bytes = blobBytes(it.blob);
-        this.blobs.push({ sink: it.sink, path: it.path, body: it.blob, bytes, stats: it.stats });
-        this.bytes += bytes;
-        continue;
-      }
-      if (!it.event) continue;
-      this.bytes += this.fileBuffer(it).add(it.event.encoder, it.event.fields);
-      this.events++;
-      it.stats.collected++;
+    if (raw) {
+      this.blobs.push({
+        sink: line.sink,
+        path: raw.path,
+        body: raw.body,
+        bytes: rawBytes,
+        stats: line.stats,
+      });
+      this.bytes += rawBytes;
     }
+    this.bytes += this.fileBuffer(line).add(line.encoder, line.fields);
+    this.events++;
+    line.stats.collected++;
     if (this.bytes >= o.maxBatchBytes) this.kick();
     else if (!this.timer && !this.writing) {
       this.timer = setTimeout(() => this.kick(), o.flushIntervalMs);
@@ -239,7 +232,7 @@ export class BatchQueue {
     }
   }
 
-  private fileBuffer(it: QueueItem): FileBuffer {
+  private fileBuffer(it: LineItem): FileBuffer {
     let bySink = this.files.get(it.sink);
     if (!bySink) {
       bySink = new Map();

@@ -10,10 +10,22 @@ export interface CorrelationContext {
   getId(): string;
 }
 
+/** Where an event encoder keeps the JSON of a context's ids (see event.ts); not part of the public API. */
+export const ENCODED_IDS: unique symbol = Symbol('mdc.encodedIds');
+
+/** The `correlationid`/`xrequestid` members of the events of one context, and the ids they were made from. */
+export interface EncodedIds {
+  readonly id: string;
+  readonly xRequestId: string;
+  readonly json: string;
+}
+
 /** A correlation context with an id of your choice (a new UUID when none is given). */
 export class BasicCorrelationContext implements CorrelationContext {
   readonly id: string;
   readonly xRequestId: string;
+  /** Set by the first event of this context, so the other events of a request reuse it. */
+  [ENCODED_IDS]: EncodedIds | undefined = undefined;
   constructor(id?: string, xRequestId?: string) {
     if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
       throw new TypeError('BasicCorrelationContext id must be a non-empty string');

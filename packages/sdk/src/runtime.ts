@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BatchQueue } from './batch-queue.js';
+import { BatchQueue, type RawItem } from './batch-queue.js';
 import type { CorrelationContext } from './context.js';
 import { defaultAssetName, registerDataAsset } from './data-assets.js';
 import {
@@ -15,6 +15,7 @@ import {
 } from './deployment-config.js';
 import { CollectorClosedError, InvalidOptionError, type MdcError } from './errors.js';
 import { EventEncoder, type EventFields, eventSource, eventTime } from './event.js';
+import { newUuid } from './event-id.js';
 import {
   azuremlUri,
   DEFAULT_BASE_URI,
@@ -121,6 +122,8 @@ export class Collection {
   private periodBegin = 0;
   private periodEnd = 0;
   private folderNow = '';
+  /** This process's file in {@link folderNow}. */
+  private filePath = '';
   private merge:
     | { correlation: CorrelationContext; time: number; parts: string[]; bytes: number }
     | undefined;
@@ -173,48 +176,52 @@ export class Collection {
   private enqueue(target: Target, now: number, input: EmitInput, json: string | undefined): void {
     const rt = this.runtime;
     const folder = this.folderAt(now);
-    const id = randomUUID();
     let dataJson: string;
-    let dataBytes: number;
-    let blob: { path: string; body: Uint8Array | string } | undefined;
+    let dataBytes = -1;
+    let rawBody: Uint8Array | string | undefined;
     if (input.raw !== undefined) {
       dataBytes = input.raw.byteLength;
-      blob = { path: `${folder}/${id}`, body: input.raw };
+      rawBody = input.raw;
     } else {
       dataJson = json!;
       // UTF-16 length × 3 bounds the UTF-8 size: only near the limit is the exact size worth computing.
-      dataBytes = dataJson.length * 3 <= rt.largePayloadBytes ? -1 : Buffer.byteLength(dataJson);
-      if (dataBytes > rt.largePayloadBytes) blob = { path: `${folder}/${id}`, body: dataJson };
+      if (dataJson.length * 3 > rt.largePayloadBytes) {
+        dataBytes = Buffer.byteLength(dataJson);
+        if (dataBytes > rt.largePayloadBytes) rawBody = dataJson;
+      }
     }
-    if (blob) dataJson = JSON.stringify(target.uri(blob.path));
+    let id: string | undefined;
+    let raw: RawItem | undefined;
+    if (rawBody !== undefined) {
+      // A raw payload's file is named by its event's id; other ids are written straight into the line.
+      id = newUuid();
+      raw = { path: `${folder}/${id}`, body: rawBody };
+      dataJson = JSON.stringify(target.uri(raw.path));
+    }
     const fields: EventFields = {
       id,
       time: eventTime(now),
       dataJson: dataJson!,
       dataBytes,
       contentType: input.contentType ?? 'application/json',
-      correlationId: input.correlation.id,
-      xRequestId: input.correlation.xRequestId ?? input.correlation.id,
+      correlation: input.correlation,
       path: input.path,
       method: input.method,
       collectDataType: input.collectDataType,
-      dataInBlob: blob !== undefined,
+      dataInBlob: raw !== undefined,
       extensions: input.extensions,
     };
-    const line = {
-      sink: target.sink,
-      path: `${folder}/${rt.instanceId}.jsonl`,
-      event: { encoder: this.encoder, fields },
-      stats: this.stats,
-      collection: this.name,
-    };
-    if (blob) {
-      // The raw file and its event are queued (or refused) together; the raw file is written first.
-      rt.queue.push(
-        { sink: target.sink, path: blob.path, blob: blob.body, stats: this.stats, collection: this.name },
-        line,
-      );
-    } else rt.queue.push(line);
+    rt.queue.push(
+      {
+        sink: target.sink,
+        path: this.filePath,
+        encoder: this.encoder,
+        fields,
+        stats: this.stats,
+        collection: this.name,
+      },
+      raw,
+    );
   }
 
   /** Registers the data asset on the first event (off the hot path: the registry write is async). */
@@ -245,6 +252,7 @@ export class Collection {
       this.periodBegin = periodStart(now, rate);
       this.periodEnd = nextPeriodStart(now, rate);
       this.folderNow = joinPath(this.target!.folder, rolledFolder(this.periodBegin, rate));
+      this.filePath = `${this.folderNow}/${this.runtime.instanceId}.jsonl`;
     }
     return this.folderNow;
   }
