@@ -60,7 +60,9 @@ export function payloadData(
     return { raw: typeof body === 'string' ? Buffer.from(body) : body, contentType: type };
   const text = typeof body === 'string' ? body : bodyText(body);
   if (kind === 'json' && (validJson ?? isJson(text))) {
-    return { json: /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text, contentType: type };
+    // indexOf is a memchr; a regular expression test was a tenth of a payload event's cost.
+    const oneLine = text.indexOf('\n') === -1 && text.indexOf('\r') === -1;
+    return { json: oneLine ? text : text.replace(/[\r\n]/g, ' '), contentType: type };
   }
   return { json: JSON.stringify(text), contentType: type };
 }
