@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // `npm run bench -- serve`: what data collection costs a scoring request, measured as a user runs it.
 //  1. `mdc serve` with request, response, model_inputs and model_outputs all collected vs none (same script,
-//     same run, alternating rounds); target: >= 95 % of the req/s.
+//     same run, short back-to-back pairs of rounds, median ratio); target: >= 95 % of the req/s. Also the
+//     server's CPU time per request in each mode (from /proc), which a busy machine disturbs less.
 //  2. `mdc proxy` in front of a plain Node HTTP model server vs calling the server directly, with and
 //     without payload logging, and a minimal Node proxy as the floor: the proxy's added latency, also one
 //     request at a time (the hop's own latency, without the queueing of a concurrent load).
 // Every server is a child process on 127.0.0.1; autocannon drives the load. BENCH_DURATION_S sets the round
-// length (default 5), BENCH_CONNECTIONS the concurrency (default 32). Results also go to bench-results/serve.json.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// length (default 5), BENCH_CONNECTIONS the concurrency (default 32),
+// BENCH_PAIRS and BENCH_PAIR_S the on/off pairs of part 1 (default 8 pairs of 2 s), BENCH_SKIP_PROXY=1 skips part 2. Results also go to bench-results/serve.json.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREDIT_COLUMNS } from '../../cli/dist/demo/credit-data.js';
@@ -20,6 +22,8 @@ const bin = join(root, 'packages/cli/dist/bin.js');
 const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const pairs = Number(process.env.BENCH_PAIRS ?? 8);
+const pairS = Number(process.env.BENCH_PAIR_S ?? 2);
 
 let autocannon;
 try {
@@ -69,8 +73,23 @@ const deployment = (name, enabled) => {
   return file;
 };
 
-function start(args, env = {}) {
-  const child = spawn(process.execPath, args, {
+/**
+ * Part 1 pins each server (and its libuv/GC threads) to core 0 and this process (autocannon) to the others, so
+ * the ratio measures the server's own capacity instead of how the scheduler shares two busy cores; BENCH_PIN=0
+ * turns it off. Needs taskset (util-linux) and at least 2 cores.
+ */
+const cores = availableParallelism();
+const pin =
+  process.env.BENCH_PIN !== '0' &&
+  cores >= 2 &&
+  spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+function pinSelf(list) {
+  if (pin) spawnSync('taskset', ['-a', '-cp', list, String(process.pid)], { stdio: 'ignore' });
+}
+
+function start(args, env = {}, pinToCore0 = false) {
+  const command = pinToCore0 && pin ? 'taskset' : process.execPath;
+  const child = spawn(command, pinToCore0 && pin ? ['-c', '0', process.execPath, ...args] : args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -93,18 +112,30 @@ async function stop({ child }) {
   children.delete(child);
 }
 
-async function load(url, seconds = durationS) {
+async function load(url, seconds = durationS, requestBody = body) {
   const r = await autocannon({
     url,
     method: 'POST',
-    body,
+    body: requestBody,
     headers: { 'content-type': 'application/json' },
     connections,
     duration: seconds,
   });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, count: r.requests.total };
 }
+
+/** User + system CPU seconds a process has used so far (Linux /proc). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 // One request at a time over one keep-alive connection, timed in microseconds: the latency a hop adds, without
 // the queueing that dominates p50 under autocannon's concurrent load on a small machine.
@@ -149,170 +180,211 @@ const fmt = (s) =>
   `${s.rps.toFixed(0).padStart(7)} req/s   p50 ${s.p50.toFixed(2).padStart(6)} ms   p99 ${s.p99.toFixed(2).padStart(6)} ms`;
 
 // 1. collection on vs off
-const servers = {
-  off: await start([
-    bin,
-    'serve',
-    '-f',
-    deployment('off', false),
-    '--port',
-    '0',
-    '--workspace',
-    join(work, 'ws'),
-    '--log-level',
-    'warn',
-  ]),
-  on: await start([
-    bin,
-    'serve',
-    '-f',
-    deployment('on', true),
-    '--port',
-    '0',
-    '--workspace',
-    join(work, 'ws'),
-    '--log-level',
-    'warn',
-  ]),
-};
-for (const s of Object.values(servers)) await load(`${s.url}/score`, 1); // warm-up (JIT, connections)
-const runs = { off: [], on: [] };
-for (let i = 0; i < rounds; i++) {
-  for (const k of i % 2 ? ['on', 'off'] : ['off', 'on']) runs[k].push(await load(`${servers[k].url}/score`));
-}
-for (const s of Object.values(servers)) await stop(s);
-const off = summary(runs.off);
-const on = summary(runs.on);
-console.log(`mdc serve /score, ${connections} connections, ${rounds} x ${durationS} s rounds each`);
-console.log(`  collections off: ${fmt(off)}`);
-console.log(`  all four on:     ${fmt(on)}`);
-console.log(
-  `  ratio on/off: ${(on.rps / off.rps).toFixed(3)} of the req/s (target >= 0.95), p99 x${(on.p99 / off.p99).toFixed(2)}`,
-);
+const serveArgs = (file) => [
+  bin,
+  'serve',
+  '-f',
+  file,
+  '--port',
+  '0',
+  '--workspace',
+  join(work, 'ws'),
+  '--log-level',
+  'warn',
+];
 
-// 2. proxy overhead: a minimal Node model server, called directly and through mdc proxy
-const TARGET = `
-import { createServer } from 'node:http';
-const s = createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const rows = JSON.parse(Buffer.concat(chunks)).data;
-    const out = JSON.stringify(rows.map((r) => ({ probability: r.AGE / 100 })));
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-    res.end(out);
-  });
-});
-s.keepAliveTimeout = 65000;
-s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port));
-`;
-writeFileSync(join(work, 'target.mjs'), TARGET);
-const target = await start([join(work, 'target.mjs')]);
-// The floor: the least a Node reverse proxy does (node:http in, undici out, no headers rewritten, nothing
-// collected), so the proxy's cost can be told apart from the cost of an extra hop on this machine.
-const BARE = `
-import { createServer } from 'node:http';
-import { Pool } from ${JSON.stringify(import.meta.resolve('undici'))};
-const pool = new Pool(${JSON.stringify(target.url)}, { connections: 256 });
-const s = createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', async () => {
-    const headers = { 'content-type': req.headers['content-type'] };
-    const up = await pool.request({ method: req.method, path: req.url, headers, body: Buffer.concat(chunks) });
-    res.writeHead(up.statusCode, up.headers);
-    for await (const c of up.body) res.write(c);
-    res.end();
-  });
-});
-s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port));
-`;
-writeFileSync(join(work, 'bare-proxy.mjs'), BARE);
-const bare = await start([join(work, 'bare-proxy.mjs')]);
-const proxies = {
-  logging: await start([
-    bin,
-    'proxy',
-    '--target',
-    target.url,
-    '--endpoint',
-    'bench',
-    '--deployment',
-    'proxy',
-    '--port',
-    '0',
-    '--workspace',
-    join(work, 'ws'),
-    '--log-level',
-    'warn',
-  ]),
-  passthrough: await start([
-    bin,
-    'proxy',
-    '--target',
-    target.url,
-    '-f',
-    deployment('proxyoff', false),
-    '--port',
-    '0',
-    '--workspace',
-    join(work, 'ws'),
-    '--log-level',
-    'warn',
-  ]),
-};
-const urls = {
-  direct: target.url,
-  bare: bare.url,
-  passthrough: proxies.passthrough.url,
-  logging: proxies.logging.url,
-};
-for (const u of Object.values(urls)) await load(`${u}/score`, 1);
-const pruns = { direct: [], bare: [], passthrough: [], logging: [] };
-for (let i = 0; i < rounds; i++) {
-  const order = Object.keys(urls);
-  if (i % 2) order.reverse();
-  for (const k of order) pruns[k].push(await load(`${urls[k]}/score`));
+/**
+ * Runs the deployment twice, all four collections off and on, and compares them. The machine's speed drifts
+ * within seconds when it is shared, so the two servers are compared in short back-to-back pairs (order
+ * alternating) and the ratio is the median of the pairs' ratios.
+ */
+async function compareOnOff(title, deploymentFile, requestBody) {
+  pinSelf(`1-${cores - 1}`);
+  const servers = {
+    off: await start(serveArgs(deploymentFile('off', false)), {}, true),
+    on: await start(serveArgs(deploymentFile('on', true)), {}, true),
+  };
+  for (const s of Object.values(servers)) await load(`${s.url}/score`, 1, requestBody); // warm-up
+  const runs = { off: [], on: [] };
+  const pairRatios = [];
+  const cpuUs = { off: [], on: [] };
+  for (let i = 0; i < pairs; i++) {
+    const pair = {};
+    for (const k of i % 2 ? ['on', 'off'] : ['off', 'on']) {
+      const cpu0 = cpuSeconds(servers[k].child.pid);
+      pair[k] = await load(`${servers[k].url}/score`, pairS, requestBody);
+      const cpu = cpuSeconds(servers[k].child.pid) - cpu0;
+      if (pair[k].count > 0) cpuUs[k].push((cpu * 1e6) / pair[k].count);
+      runs[k].push(pair[k]);
+    }
+    pairRatios.push(pair.on.rps / pair.off.rps);
+  }
+  for (const s of Object.values(servers)) await stop(s);
+  pinSelf(`0-${cores - 1}`);
+  const off = summary(runs.off);
+  const on = summary(runs.on);
+  const ratio = median(pairRatios);
+  const cpu = { off: median(cpuUs.off), on: median(cpuUs.on) };
+  console.log(
+    `${title}, ${connections} connections, ${pairs} pairs of ${pairS} s rounds` +
+      (pin ? ', each server pinned to core 0 and autocannon to the other cores' : ', not pinned'),
+  );
+  console.log(`  collections off: ${fmt(off)}   server CPU ${cpu.off.toFixed(1)} us/request`);
+  console.log(`  all four on:     ${fmt(on)}   server CPU ${cpu.on.toFixed(1)} us/request`);
+  console.log(
+    `  ratio on/off: ${ratio.toFixed(3)} of the req/s (median of ${pairs} pairs, ${Math.min(...pairRatios).toFixed(3)}..${Math.max(...pairRatios).toFixed(3)}; target >= 0.95), p99 x${(on.p99 / off.p99).toFixed(2)}, ` +
+      `collection costs ${(cpu.on - cpu.off).toFixed(1)} us of server CPU per request (4 events)`,
+  );
+  return { off, on, ratio, pairRatios, cpuUsPerRequest: cpu };
 }
-const seq = { direct: [], bare: [], passthrough: [], logging: [] };
-for (let i = 0; i < rounds; i++) {
-  for (const k of Object.keys(urls)) seq[k].push(await sequential(urls[k]));
-}
-const seqSummary = Object.fromEntries(
-  Object.entries(seq).map(([k, runs]) => [
-    k,
-    { p50: mean(runs.map((r) => r.p50)), p90: mean(runs.map((r) => r.p90)) },
-  ]),
+
+// 1. a scoring script whose run() costs next to nothing: the worst case for the relative overhead
+const serveResult = await compareOnOff('mdc serve /score, scoring script', deployment, body);
+// 1b. the demo's credit-default ONNX model served with no scoring script (the built-in scorer collects)
+const onnxYaml = (name, enabled) => {
+  const file = join(work, `onnx-${name}.yml`);
+  const flag = enabled ? "'True'" : "'False'";
+  writeFileSync(
+    file,
+    `name: onnx-${name}\nendpoint_name: bench\nmodel: {path: ${join(root, 'models/credit-default/model.onnx')}}\n` +
+      `data_collector:\n  collections:\n${['request', 'response', 'model_inputs', 'model_outputs'].map((c) => `    ${c}: {enabled: ${flag}}`).join('\n')}\n`,
+  );
+  return file;
+};
+const onnxBody = JSON.stringify({ dataframe_records: [row] });
+const onnxResult = await compareOnOff(
+  'mdc serve /score, demo ONNX model (no scoring script)',
+  onnxYaml,
+  onnxBody,
 );
-for (const s of [...Object.values(proxies), bare, target]) await stop(s);
-const direct = summary(pruns.direct);
-const pass = summary(pruns.passthrough);
-const floor = summary(pruns.bare);
-const logging = summary(pruns.logging);
-console.log(`mdc proxy in front of a Node HTTP model server, ${connections} connections`);
-console.log(`  direct:                   ${fmt(direct)}`);
-console.log(`  minimal Node proxy:       ${fmt(floor)}`);
-console.log(`  proxy, no collection:     ${fmt(pass)}`);
-console.log(`  proxy, request+response:  ${fmt(logging)}`);
-console.log(
-  `  proxy with logging: ${(logging.rps / direct.rps).toFixed(3)} of direct req/s, adds ${(logging.p50 - direct.p50).toFixed(2)} ms p50, ${(logging.p99 - direct.p99).toFixed(2)} ms p99` +
-    ` (collection alone: ${(logging.rps / pass.rps).toFixed(3)} of pass-through req/s)`,
-);
-const us = (k) =>
-  `p50 ${seqSummary[k].p50.toFixed(0).padStart(5)} us   p90 ${seqSummary[k].p90.toFixed(0).padStart(5)} us`;
-console.log('  one request at a time (one keep-alive connection):');
-console.log(`    direct:                 ${us('direct')}`);
-console.log(`    minimal Node proxy:     ${us('bare')}`);
-console.log(`    proxy, no collection:   ${us('passthrough')}`);
-console.log(`    proxy, request+response: ${us('logging')}`);
-console.log(
-  `  proxy adds ${(seqSummary.logging.p50 - seqSummary.direct.p50).toFixed(0)} us at p50 one request at a time` +
-    ` (${(seqSummary.passthrough.p50 - seqSummary.direct.p50).toFixed(0)} us without collection,` +
-    ` ${(seqSummary.bare.p50 - seqSummary.direct.p50).toFixed(0)} us for the minimal proxy)`,
-);
+const proxyResult = process.env.BENCH_SKIP_PROXY === '1' ? undefined : await proxyBench();
 
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(
   join(root, 'bench-results/serve.json'),
-  `${JSON.stringify({ connections, durationS, rounds, serve: { off, on, ratio: on.rps / off.rps }, proxy: { direct, minimal: floor, passthrough: pass, logging, sequentialUs: seqSummary } }, null, 2)}\n`,
+  `${JSON.stringify({ connections, durationS, rounds, serve: serveResult, onnx: onnxResult, proxy: proxyResult }, null, 2)}\n`,
 );
+
+async function proxyBench() {
+  // 2. proxy overhead: a minimal Node model server, called directly and through mdc proxy
+  const TARGET = `
+  import { createServer } from 'node:http';
+  const s = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const rows = JSON.parse(Buffer.concat(chunks)).data;
+      const out = JSON.stringify(rows.map((r) => ({ probability: r.AGE / 100 })));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+      res.end(out);
+    });
+  });
+  s.keepAliveTimeout = 65000;
+  s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port));
+  `;
+  writeFileSync(join(work, 'target.mjs'), TARGET);
+  const target = await start([join(work, 'target.mjs')]);
+  // The floor: the least a Node reverse proxy does (node:http in, undici out, no headers rewritten, nothing
+  // collected), so the proxy's cost can be told apart from the cost of an extra hop on this machine.
+  const BARE = `
+  import { createServer } from 'node:http';
+  import { Pool } from ${JSON.stringify(import.meta.resolve('undici'))};
+  const pool = new Pool(${JSON.stringify(target.url)}, { connections: 256 });
+  const s = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const headers = { 'content-type': req.headers['content-type'] };
+      const up = await pool.request({ method: req.method, path: req.url, headers, body: Buffer.concat(chunks) });
+      res.writeHead(up.statusCode, up.headers);
+      for await (const c of up.body) res.write(c);
+      res.end();
+    });
+  });
+  s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port));
+  `;
+  writeFileSync(join(work, 'bare-proxy.mjs'), BARE);
+  const bare = await start([join(work, 'bare-proxy.mjs')]);
+  const proxies = {
+    logging: await start([
+      bin,
+      'proxy',
+      '--target',
+      target.url,
+      '--endpoint',
+      'bench',
+      '--deployment',
+      'proxy',
+      '--port',
+      '0',
+      '--workspace',
+      join(work, 'ws'),
+      '--log-level',
+      'warn',
+    ]),
+    passthrough: await start([
+      bin,
+      'proxy',
+      '--target',
+      target.url,
+      '-f',
+      deployment('proxyoff', false),
+      '--port',
+      '0',
+      '--workspace',
+      join(work, 'ws'),
+      '--log-level',
+      'warn',
+    ]),
+  };
+  const urls = {
+    direct: target.url,
+    bare: bare.url,
+    passthrough: proxies.passthrough.url,
+    logging: proxies.logging.url,
+  };
+  for (const u of Object.values(urls)) await load(`${u}/score`, 1);
+  const pruns = { direct: [], bare: [], passthrough: [], logging: [] };
+  for (let i = 0; i < rounds; i++) {
+    const order = Object.keys(urls);
+    if (i % 2) order.reverse();
+    for (const k of order) pruns[k].push(await load(`${urls[k]}/score`));
+  }
+  const seq = { direct: [], bare: [], passthrough: [], logging: [] };
+  for (let i = 0; i < rounds; i++) {
+    for (const k of Object.keys(urls)) seq[k].push(await sequential(urls[k]));
+  }
+  const seqSummary = Object.fromEntries(
+    Object.entries(seq).map(([k, runs]) => [
+      k,
+      { p50: mean(runs.map((r) => r.p50)), p90: mean(runs.map((r) => r.p90)) },
+    ]),
+  );
+  for (const s of [...Object.values(proxies), bare, target]) await stop(s);
+  const direct = summary(pruns.direct);
+  const pass = summary(pruns.passthrough);
+  const floor = summary(pruns.bare);
+  const logging = summary(pruns.logging);
+  console.log(`mdc proxy in front of a Node HTTP model server, ${connections} connections`);
+  console.log(`  direct:                   ${fmt(direct)}`);
+  console.log(`  minimal Node proxy:       ${fmt(floor)}`);
+  console.log(`  proxy, no collection:     ${fmt(pass)}`);
+  console.log(`  proxy, request+response:  ${fmt(logging)}`);
+  console.log(
+    `  proxy with logging: ${(logging.rps / direct.rps).toFixed(3)} of direct req/s, adds ${(logging.p50 - direct.p50).toFixed(2)} ms p50, ${(logging.p99 - direct.p99).toFixed(2)} ms p99` +
+      ` (collection alone: ${(logging.rps / pass.rps).toFixed(3)} of pass-through req/s)`,
+  );
+  const us = (k) =>
+    `p50 ${seqSummary[k].p50.toFixed(0).padStart(5)} us   p90 ${seqSummary[k].p90.toFixed(0).padStart(5)} us`;
+  console.log('  one request at a time (one keep-alive connection):');
+  console.log(`    direct:                 ${us('direct')}`);
+  console.log(`    minimal Node proxy:     ${us('bare')}`);
+  console.log(`    proxy, no collection:   ${us('passthrough')}`);
+  console.log(`    proxy, request+response: ${us('logging')}`);
+  console.log(
+    `  proxy adds ${(seqSummary.logging.p50 - seqSummary.direct.p50).toFixed(0)} us at p50 one request at a time` +
+      ` (${(seqSummary.passthrough.p50 - seqSummary.direct.p50).toFixed(0)} us without collection,` +
+      ` ${(seqSummary.bare.p50 - seqSummary.direct.p50).toFixed(0)} us for the minimal proxy)`,
+  );
+  return { direct, minimal: floor, passthrough: pass, logging, sequentialUs: seqSummary };
+}
