@@ -62,12 +62,14 @@ export function run(payload) {
 `;
 mkdirSync(join(work, 'src'));
 writeFileSync(join(work, 'src/score.mjs'), SCORE);
-const deployment = (name, enabled) => {
+const SCRIPT = 'code_configuration: {code: src, scoring_script: score.mjs}';
+/** A deployment YAML with all four collections on or off; `what` says what is served. */
+const deployment = (name, enabled, what = SCRIPT) => {
   const file = join(work, `${name}.yml`);
   const flag = enabled ? "'True'" : "'False'";
   writeFileSync(
     file,
-    `name: ${name}\nendpoint_name: bench\ncode_configuration: {code: src, scoring_script: score.mjs}\n` +
+    `name: ${name}\nendpoint_name: bench\n${what}\n` +
       `data_collector:\n  collections:\n${['request', 'response', 'model_inputs', 'model_outputs'].map((c) => `    ${c}: {enabled: ${flag}}`).join('\n')}\n`,
   );
   return file;
@@ -180,11 +182,10 @@ const fmt = (s) =>
   `${s.rps.toFixed(0).padStart(7)} req/s   p50 ${s.p50.toFixed(2).padStart(6)} ms   p99 ${s.p99.toFixed(2).padStart(6)} ms`;
 
 // 1. collection on vs off
-const serveArgs = (file) => [
+/** An mdc command's arguments on the bench workspace, on a free port, with quiet logs. */
+const mdc = (...args) => [
   bin,
-  'serve',
-  '-f',
-  file,
+  ...args,
   '--port',
   '0',
   '--workspace',
@@ -192,6 +193,7 @@ const serveArgs = (file) => [
   '--log-level',
   'warn',
 ];
+const serveArgs = (file) => mdc('serve', '-f', file);
 
 /**
  * Runs the deployment twice, all four collections off and on, and compares them. The machine's speed drifts
@@ -241,16 +243,8 @@ async function compareOnOff(title, deploymentFile, requestBody) {
 // 1. a scoring script whose run() costs next to nothing: the worst case for the relative overhead
 const serveResult = await compareOnOff('mdc serve /score, scoring script', deployment, body);
 // 1b. the demo's credit-default ONNX model served with no scoring script (the built-in scorer collects)
-const onnxYaml = (name, enabled) => {
-  const file = join(work, `onnx-${name}.yml`);
-  const flag = enabled ? "'True'" : "'False'";
-  writeFileSync(
-    file,
-    `name: onnx-${name}\nendpoint_name: bench\nmodel: {path: ${join(root, 'models/credit-default/model.onnx')}}\n` +
-      `data_collector:\n  collections:\n${['request', 'response', 'model_inputs', 'model_outputs'].map((c) => `    ${c}: {enabled: ${flag}}`).join('\n')}\n`,
-  );
-  return file;
-};
+const onnxModel = `model: {path: ${join(root, 'models/credit-default/model.onnx')}}`;
+const onnxYaml = (name, enabled) => deployment(`onnx-${name}`, enabled, onnxModel);
 const onnxBody = JSON.stringify({ dataframe_records: [row] });
 const onnxResult = await compareOnOff(
   'mdc serve /score, demo ONNX model (no scoring script)',
@@ -306,36 +300,10 @@ async function proxyBench() {
   writeFileSync(join(work, 'bare-proxy.mjs'), BARE);
   const bare = await start([join(work, 'bare-proxy.mjs')]);
   const proxies = {
-    logging: await start([
-      bin,
-      'proxy',
-      '--target',
-      target.url,
-      '--endpoint',
-      'bench',
-      '--deployment',
-      'proxy',
-      '--port',
-      '0',
-      '--workspace',
-      join(work, 'ws'),
-      '--log-level',
-      'warn',
-    ]),
-    passthrough: await start([
-      bin,
-      'proxy',
-      '--target',
-      target.url,
-      '-f',
-      deployment('proxyoff', false),
-      '--port',
-      '0',
-      '--workspace',
-      join(work, 'ws'),
-      '--log-level',
-      'warn',
-    ]),
+    logging: await start(
+      mdc('proxy', '--target', target.url, '--endpoint', 'bench', '--deployment', 'proxy'),
+    ),
+    passthrough: await start(mdc('proxy', '--target', target.url, '-f', deployment('proxyoff', false))),
   };
   const urls = {
     direct: target.url,
