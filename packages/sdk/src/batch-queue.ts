@@ -132,10 +132,11 @@ interface Batch {
 }
 
 /**
- * A bounded in-memory queue with one background writer. `push` encodes the line into a per-file buffer and
- * returns; a timer (unref'd, so it never keeps the process alive) or a full batch starts a write; one write
- * is in flight at a time. Drop policy when full: the new event is refused (drop-newest), counted, and
- * reported to the caller.
+ * A bounded in-memory queue with one background writer. `push` admits the event (or refuses it) and returns;
+ * the lines pushed during one turn of the event loop are encoded into per-file buffers together at its end
+ * (see {@link encodePending}); a timer (unref'd, so it never keeps the process alive) or a full batch starts a
+ * write; one write is in flight at a time. Drop policy when full: the new event is refused (drop-newest),
+ * counted, and reported to the caller.
  */
 export class BatchQueue {
   private files = new Map<Sink, Map<string, FileBuffer>>();
@@ -148,6 +149,15 @@ export class BatchQueue {
   /** What the write in flight has not written yet, so flushSync can still write it at process exit. */
   private unwritten: InFlight[] = [];
   private immediate = false;
+  /** Lines admitted and not encoded yet, in push order, with the bytes {@link push} reckoned for each. */
+  private pending: LineItem[] = [];
+  private pendingSizes: number[] = [];
+  private encodeScheduled = false;
+  private readonly encodeLater = () => {
+    this.encodeScheduled = false;
+    this.encodePending();
+    if (this.bytes >= this.options.maxBatchBytes) this.kick();
+  };
   retries = 0;
   droppedTotal = 0;
 
@@ -183,11 +193,17 @@ export class BatchQueue {
       });
       this.bytes += rawBytes;
     }
-    this.bytes += this.fileBuffer(line).add(line.encoder, line.fields);
+    this.pending.push(line);
+    this.pendingSizes.push(size - rawBytes);
+    this.bytes += size - rawBytes;
     this.events++;
     line.stats.collected++;
-    if (this.bytes >= o.maxBatchBytes) this.kick();
-    else if (!this.timer && !this.writing) {
+    if (!this.encodeScheduled) {
+      this.encodeScheduled = true;
+      setImmediate(this.encodeLater);
+    }
+    // A full batch is started once its lines are encoded and measured (encodeLater).
+    if (!this.timer && !this.writing) {
       this.timer = setTimeout(() => this.kick(), o.flushIntervalMs);
       this.timer.unref();
     }
@@ -228,6 +244,33 @@ export class BatchQueue {
       } catch (err) {
         settle(group, false);
         this.report(group, new WriteFailedError(sink.description, countEvents(group.files), 1, err));
+      }
+    }
+  }
+
+  /**
+   * Encodes the admitted lines into their files' buffers. Runs once at the end of each turn of the event loop
+   * that pushed (and before anything is taken for a write): a request's events are collected while it is
+   * answered, and encoding them afterwards in one tight loop costs a fraction of encoding each in the middle
+   * of the HTTP work (measured 4 % of a scoring server's throughput). The line's parts are all immutable
+   * strings or read at push time, so the bytes are the same as encoding at once.
+   */
+  private encodePending(): void {
+    const lines = this.pending;
+    if (lines.length === 0) return;
+    const sizes = this.pendingSizes;
+    this.pending = [];
+    this.pendingSizes = [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      this.bytes -= sizes[i]!;
+      try {
+        this.bytes += this.fileBuffer(line).add(line.encoder, line.fields);
+      } catch (err) {
+        // Not seen in practice (every part is a string by now); never let it escape into the event loop.
+        this.events--;
+        line.stats.failed++;
+        this.options.onBackgroundError(new WriteFailedError(line.collection, 1, 1, err), line.stats);
       }
     }
   }
@@ -276,6 +319,7 @@ export class BatchQueue {
   }
 
   private take(): Batch {
+    this.encodePending();
     const files: FileBuffer[] = [];
     for (const bySink of this.files.values()) for (const fb of bySink.values()) files.push(fb);
     const batch = { files, blobs: this.blobs };

@@ -13,7 +13,11 @@ export interface EventFields {
   /** Byte length of the raw payload a `dataInBlob` event's `contentrange` describes (inline data is measured as written). */
   readonly dataBytes: number;
   readonly contentType: string;
-  /** Gives `correlationid` (its `id`) and `xrequestid` (its `xRequestId`, else its `id`). */
+  /** `correlationid`: the context's `id` when the event was collected. */
+  readonly correlationId: string;
+  /** `xrequestid`: the context's `xRequestId`, else its `id`, when the event was collected. */
+  readonly xRequestId: string;
+  /** The context the ids came from; a {@link BasicCorrelationContext} keeps their JSON for the request's next events. */
   readonly correlation: CorrelationContext;
   /** Payload logging: the request path and method. */
   readonly path?: string;
@@ -62,13 +66,13 @@ function writeDecimal(buf: Uint8Array, o: number, n: number): number {
 }
 
 /** The `correlationid` and `xrequestid` members, made once per request when the context is ours. */
-function correlationJson(c: CorrelationContext): string {
-  const xRequestId = c.xRequestId ?? c.id;
-  const own = c instanceof BasicCorrelationContext ? c : undefined;
+function correlationJson(f: EventFields): string {
+  const { correlationId: id, xRequestId } = f;
+  const own = f.correlation instanceof BasicCorrelationContext ? f.correlation : undefined;
   const hit = own?.[ENCODED_IDS];
-  if (hit && hit.id === c.id && hit.xRequestId === xRequestId) return hit.json;
-  const json = `,"correlationid":${q(c.id)},"xrequestid":${q(xRequestId)}`;
-  if (own) own[ENCODED_IDS] = { id: c.id, xRequestId, json };
+  if (hit && hit.id === id && hit.xRequestId === xRequestId) return hit.json;
+  const json = `,"correlationid":${q(id)},"xrequestid":${q(xRequestId)}`;
+  if (own) own[ENCODED_IDS] = { id, xRequestId, json };
   return json;
 }
 
@@ -133,7 +137,7 @@ export class EventEncoder {
     if (f.collectDataType !== this.collectDataType) this.setCollectDataType(f.collectDataType);
     const afterId = this.afterId;
     const pathMethod = this.pathMethod;
-    const correlation = correlationJson(f.correlation);
+    const correlation = correlationJson(f);
     const beforeRange = this.beforeRange;
     const tail = extensionsToEnd(f.extensions);
     const data = f.dataJson;

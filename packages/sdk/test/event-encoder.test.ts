@@ -30,8 +30,8 @@ function expected(f: EventFields, id: string, collection = 'request', modelVersi
   };
   if (f.path !== undefined) event.path = f.path;
   if (f.method !== undefined) event.method = f.method;
-  event.correlationid = f.correlation.id;
-  event.xrequestid = f.correlation.xRequestId ?? f.correlation.id;
+  event.correlationid = f.correlationId;
+  event.xrequestid = f.xRequestId;
   event.modelversion = modelVersion;
   if (f.collectDataType !== undefined) event.collectdatatype = f.collectDataType;
   event.agent = AGENT;
@@ -41,13 +41,17 @@ function expected(f: EventFields, id: string, collection = 'request', modelVersi
   return `${JSON.stringify(event).replace('"\\u0000DATA\\u0000"', f.dataJson)}\n`;
 }
 
+/** Fields of one event; the correlation ids are read from the context as Collection.emit reads them. */
 function fields(over: Partial<EventFields> = {}): EventFields {
+  const correlation = over.correlation ?? new BasicCorrelationContext('c-1');
   return {
     time: '2024-03-05T18:16:25Z',
     dataJson: '[{"a":1}]',
     dataBytes: -1,
     contentType: 'application/json',
-    correlation: new BasicCorrelationContext('c-1'),
+    correlation,
+    correlationId: correlation.id,
+    xRequestId: correlation.xRequestId ?? correlation.id,
     ...over,
   };
 }

@@ -406,4 +406,45 @@ describe('batching', () => {
     assert.deepEqual(ids(sink.root), [0, 1, 2, 3, 4]);
     await rt.shutdown();
   });
+
+  it('encodes the lines of one turn at its end, with the ids the context had at collect()', async () => {
+    const sink = new GatedSink();
+    sink.open();
+    const rt = makeRuntime({ sink, flushIntervalMs: 2_000_000_000 });
+    const inputs = new Collector({ name: 'model_inputs', runtime: rt });
+    const outputs = new Collector({ name: 'model_outputs', runtime: rt });
+    const ctx = { id: 'first', xRequestId: 'x-first', getId: () => ctx.id };
+    inputs.collect([{ i: 0 }], ctx);
+    outputs.collect([{ i: 1 }], ctx);
+    // The caller reuses its context object before the turn ends: the events keep the ids they were given.
+    ctx.id = 'second';
+    ctx.xRequestId = 'x-second';
+    inputs.collect([{ i: 2 }], ctx);
+    // Queued and counted at once, although not encoded yet.
+    assert.equal(rt.stats().queue.events, 3);
+    assert.equal(inputs.stats().collected, 2);
+    await tick();
+    assert.ok(rt.stats().queue.bytes > 0);
+    await rt.flush();
+    const events = readEvents(sink.root).map((l) => l.event);
+    const seen = events.map((e) => [
+      e.type,
+      e.correlationid,
+      e.xrequestid,
+      (e.data as { i: number }[])[0]!.i,
+    ]);
+    assert.deepEqual(
+      seen.sort((a, b) => (a[3] as number) - (b[3] as number)),
+      [
+        ['azureml.inference.model_inputs', 'first', 'x-first', 0],
+        ['azureml.inference.model_outputs', 'first', 'x-first', 1],
+        ['azureml.inference.model_inputs', 'second', 'x-second', 2],
+      ],
+    );
+    // A flush in the same turn as the collect() writes it too (the pending lines are encoded first).
+    outputs.collect([{ i: 3 }], ctx);
+    await rt.flush();
+    assert.equal(readEvents(sink.root).length, 4);
+    await rt.shutdown();
+  });
 });
