@@ -127,9 +127,12 @@ async function load(url, seconds = durationS, requestBody = body) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, count: r.requests.total };
 }
 
-/** User + system CPU seconds a process has used so far (Linux /proc). */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * User + system CPU seconds a process has used so far (Linux /proc); with `mainThread`, only its main thread's
+ * (the event loop: the rest is libuv's file writes and V8's GC helpers).
+ */
+function cpuSeconds(pid, mainThread = false) {
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
@@ -210,13 +213,20 @@ async function compareOnOff(title, deploymentFile, requestBody) {
   const runs = { off: [], on: [] };
   const pairRatios = [];
   const cpuUs = { off: [], on: [] };
+  const loopUs = { off: [], on: [] };
   for (let i = 0; i < pairs; i++) {
     const pair = {};
     for (const k of i % 2 ? ['on', 'off'] : ['off', 'on']) {
-      const cpu0 = cpuSeconds(servers[k].child.pid);
+      const pid = servers[k].child.pid;
+      const cpu0 = cpuSeconds(pid);
+      const loop0 = cpuSeconds(pid, true);
       pair[k] = await load(`${servers[k].url}/score`, pairS, requestBody);
-      const cpu = cpuSeconds(servers[k].child.pid) - cpu0;
-      if (pair[k].count > 0) cpuUs[k].push((cpu * 1e6) / pair[k].count);
+      const cpu = cpuSeconds(pid) - cpu0;
+      const loop = cpuSeconds(pid, true) - loop0;
+      if (pair[k].count > 0) {
+        cpuUs[k].push((cpu * 1e6) / pair[k].count);
+        loopUs[k].push((loop * 1e6) / pair[k].count);
+      }
       runs[k].push(pair[k]);
     }
     pairRatios.push(pair.on.rps / pair.off.rps);
@@ -227,17 +237,21 @@ async function compareOnOff(title, deploymentFile, requestBody) {
   const on = summary(runs.on);
   const ratio = median(pairRatios);
   const cpu = { off: median(cpuUs.off), on: median(cpuUs.on) };
+  const loop = { off: median(loopUs.off), on: median(loopUs.on) };
   console.log(
     `${title}, ${connections} connections, ${pairs} pairs of ${pairS} s rounds` +
       (pin ? ', each server pinned to core 0 and autocannon to the other cores' : ', not pinned'),
   );
-  console.log(`  collections off: ${fmt(off)}   server CPU ${cpu.off.toFixed(1)} us/request`);
-  console.log(`  all four on:     ${fmt(on)}   server CPU ${cpu.on.toFixed(1)} us/request`);
+  const cpuLine = (k) =>
+    `server CPU ${cpu[k].toFixed(1)} us/request (${loop[k].toFixed(1)} on the event loop)`;
+  console.log(`  collections off: ${fmt(off)}   ${cpuLine('off')}`);
+  console.log(`  all four on:     ${fmt(on)}   ${cpuLine('on')}`);
   console.log(
     `  ratio on/off: ${ratio.toFixed(3)} of the req/s (median of ${pairs} pairs, ${Math.min(...pairRatios).toFixed(3)}..${Math.max(...pairRatios).toFixed(3)}; target >= 0.95), p99 x${(on.p99 / off.p99).toFixed(2)}, ` +
-      `collection costs ${(cpu.on - cpu.off).toFixed(1)} us of server CPU per request (4 events)`,
+      `collection costs ${(cpu.on - cpu.off).toFixed(1)} us of server CPU per request (4 events), ` +
+      `${(loop.on - loop.off).toFixed(1)} us of it on the event loop`,
   );
-  return { off, on, ratio, pairRatios, cpuUsPerRequest: cpu };
+  return { off, on, ratio, pairRatios, cpuUsPerRequest: cpu, eventLoopCpuUsPerRequest: loop };
 }
 
 // 1. a scoring script whose run() costs next to nothing: the worst case for the relative overhead
