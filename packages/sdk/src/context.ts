@@ -17,7 +17,8 @@ export const ENCODED_IDS: unique symbol = Symbol('mdc.encodedIds');
 export interface EncodedIds {
   readonly id: string;
   readonly xRequestId: string;
-  readonly json: string;
+  /** `,"correlationid":…,"xrequestid":…` as UTF-8. */
+  readonly bytes: Buffer;
 }
 
 /** A correlation context with an id of your choice (a new UUID when none is given). */
