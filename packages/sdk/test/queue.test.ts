@@ -447,4 +447,19 @@ describe('batching', () => {
     assert.equal(readEvents(sink.root).length, 4);
     await rt.shutdown();
   });
+
+  it('starts a full batch inside a burst of collect() calls in one turn, without waiting for its end', async () => {
+    const sink = new GatedSink();
+    const rt = makeRuntime({ sink, maxBatchBytes: 16 * 1024, flushIntervalMs: 2_000_000_000 });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    let i = 0;
+    while (sink.appends.length === 0 && i < 1000) c.collect([{ i: i++, pad: 'p'.repeat(1000) }]);
+    // Lines of ~1.5 KB: the write began within the loop, after about 16 KiB, with every line collected so far.
+    assert.equal(sink.appends.length, 1);
+    assert.ok(i >= 8 && i <= 12, `a 16 KiB batch of ~1.5 KB lines started after ${i} lines`);
+    assert.equal(sink.appends[0]!.length, i);
+    sink.open();
+    await rt.shutdown();
+    assert.equal(readEvents(sink.root).length, i);
+  });
 });
