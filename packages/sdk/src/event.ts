@@ -17,7 +17,7 @@ export interface EventFields {
   readonly correlationId: string;
   /** `xrequestid`: the context's `xRequestId`, else its `id`, when the event was collected. */
   readonly xRequestId: string;
-  /** The context the ids came from; a {@link BasicCorrelationContext} keeps their JSON for the request's next events. */
+  /** The context the ids came from; a {@link BasicCorrelationContext} keeps their encoded members for the request's next events. */
   readonly correlation: CorrelationContext;
   /** Payload logging: the request path and method. */
   readonly path?: string;

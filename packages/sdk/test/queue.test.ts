@@ -2,7 +2,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { Collector, LocalFileSink, type MdcError, MemorySink, type Sink } from '../src/index.js';
+import { BatchQueue } from '../src/batch-queue.js';
+import { EventEncoder, type EventFields } from '../src/event.js';
+import {
+  BasicCorrelationContext,
+  Collector,
+  LocalFileSink,
+  type MdcError,
+  MemorySink,
+  type Sink,
+} from '../src/index.js';
+import { emptyStats } from '../src/stats.js';
 import { catchMdc, deferred, makeRuntime, readEvents, tempDir, waitFor } from './helpers.js';
 
 /** A sink over a local folder whose writes wait until the test opens the gate; it records each append. */
@@ -461,5 +471,49 @@ describe('batching', () => {
     sink.open();
     await rt.shutdown();
     assert.equal(readEvents(sink.root).length, i);
+  });
+
+  it('counts a line that fails to encode at the end of the turn as failed, without throwing into the loop', async () => {
+    const errors: Error[] = [];
+    const queue = new BatchQueue({
+      maxQueueEvents: 100,
+      maxQueueBytes: 1 << 20,
+      maxBatchBytes: 1 << 20,
+      flushIntervalMs: 2_000_000_000,
+      maxTries: 1,
+      retryDelayMs: 1,
+      maxRetryDelayMs: 1,
+      onBackgroundError: (err) => errors.push(err),
+    });
+    const broken = new EventEncoder('/s', 'model_inputs', '1');
+    broken.write = () => {
+      throw new Error('encoder broke');
+    };
+    const good = new EventEncoder('/s', 'model_inputs', '1');
+    const correlation = new BasicCorrelationContext('c');
+    const fields: EventFields = {
+      time: '2024-03-05T18:16:25Z',
+      dataJson: '[{"a":1}]',
+      dataBytes: -1,
+      contentType: 'application/json',
+      correlation,
+      correlationId: 'c',
+      xRequestId: 'c',
+    };
+    const sink = new MemorySink();
+    const stats = emptyStats();
+    const line = { sink, path: 'x.jsonl', fields, stats, collection: 'model_inputs' };
+    queue.push({ ...line, encoder: broken });
+    queue.push({ ...line, encoder: good });
+    assert.equal(queue.depth.events, 2);
+    await tick();
+    assert.equal(queue.depth.events, 1);
+    assert.equal(stats.failed, 1);
+    assert.equal((errors[0] as MdcError).code, 'MDC_WRITE_FAILED');
+    await queue.flush();
+    assert.equal(stats.written, 1);
+    const text = sink.files.get('x.jsonl') ?? '';
+    assert.equal(text.split('\n').length, 2, 'one line, ending in a newline');
+    assert.match(text, /"correlationid":"c"/);
   });
 });
