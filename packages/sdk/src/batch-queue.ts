@@ -149,9 +149,8 @@ export class BatchQueue {
   /** What the write in flight has not written yet, so flushSync can still write it at process exit. */
   private unwritten: InFlight[] = [];
   private immediate = false;
-  /** Lines admitted and not encoded yet, in push order, with the bytes {@link push} reckoned for each. */
+  /** Lines admitted and not encoded yet, in push order, and the sum of their {@link estimate}s. */
   private pending: LineItem[] = [];
-  private pendingSizes: number[] = [];
   private pendingBytes = 0;
   private encodeScheduled = false;
   private readonly encodeLater = () => {
@@ -175,7 +174,8 @@ export class BatchQueue {
   push(line: LineItem, raw?: RawItem): void {
     const o = this.options;
     const rawBytes = raw ? blobBytes(raw.body) : 0;
-    const size = line.fields.dataJson.length + 600 + rawBytes;
+    const lineBytes = estimate(line);
+    const size = lineBytes + rawBytes;
     if (this.events + 1 > o.maxQueueEvents || this.bytes + size > o.maxQueueBytes) {
       const stats = line.stats;
       stats.dropped++;
@@ -195,9 +195,8 @@ export class BatchQueue {
       this.bytes += rawBytes;
     }
     this.pending.push(line);
-    this.pendingSizes.push(size - rawBytes);
-    this.pendingBytes += size - rawBytes;
-    this.bytes += size - rawBytes;
+    this.pendingBytes += lineBytes;
+    this.bytes += lineBytes;
     this.events++;
     line.stats.collected++;
     if (this.pendingBytes >= o.maxBatchBytes) {
@@ -265,13 +264,11 @@ export class BatchQueue {
   private encodePending(): void {
     const lines = this.pending;
     if (lines.length === 0) return;
-    const sizes = this.pendingSizes;
     this.pending = [];
-    this.pendingSizes = [];
     this.pendingBytes = 0;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
-      this.bytes -= sizes[i]!;
+      this.bytes -= estimate(line);
       try {
         this.bytes += this.fileBuffer(line).add(line.encoder, line.fields);
       } catch (err) {
@@ -411,6 +408,11 @@ export class BatchQueue {
     }
     return last;
   }
+}
+
+/** The bytes a line is reckoned at until it is encoded: its data plus a generous envelope. */
+function estimate(line: LineItem): number {
+  return line.fields.dataJson.length + 600;
 }
 
 function blobBytes(body: Uint8Array | string): number {
