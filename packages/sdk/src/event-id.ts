@@ -31,11 +31,3 @@ export function writeUuid(buf: Uint8Array, offset: number): number {
   }
   return o;
 }
-
-const scratch = Buffer.allocUnsafeSlow(UUID_BYTES);
-
-/** A new random UUID v4 as a string (for ids that also name a file). */
-export function newUuid(): string {
-  writeUuid(scratch, 0);
-  return scratch.toString('latin1', 0, UUID_BYTES);
-}

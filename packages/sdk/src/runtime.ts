@@ -15,7 +15,6 @@ import {
 } from './deployment-config.js';
 import { CollectorClosedError, InvalidOptionError, type MdcError } from './errors.js';
 import { EventEncoder, type EventFields, eventSource, eventTime } from './event.js';
-import { newUuid } from './event-id.js';
 import {
   azuremlUri,
   DEFAULT_BASE_URI,
@@ -194,7 +193,7 @@ export class Collection {
     let raw: RawItem | undefined;
     if (rawBody !== undefined) {
       // A raw payload's file is named by its event's id; other ids are written straight into the line.
-      id = newUuid();
+      id = randomUUID();
       raw = { path: `${folder}/${id}`, body: rawBody };
       dataJson = JSON.stringify(target.uri(raw.path));
     }

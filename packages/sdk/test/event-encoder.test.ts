@@ -1,8 +1,9 @@
 // The event encoder writes lines from pre-encoded pieces and caches; these tests pin its bytes against a plain
 // JSON.stringify of the same event, across the cases where a cache could go stale.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { newUuid, writeUuid } from '../src/event-id.js';
+import { writeUuid } from '../src/event-id.js';
 import {
   BasicCorrelationContext,
   type CorrelationContext,
@@ -84,7 +85,7 @@ describe('EventEncoder', () => {
         { extensions: Object.freeze({ statuscode: 503 }) },
         { dataInBlob: true, dataBytes: 10, dataJson: '"azureml://datastores/x/paths/a/b"' },
         { dataInBlob: true, dataBytes: 0, dataJson: '"azureml://datastores/x/paths/a/c"' },
-        { id: newUuid(), contentType: 'text/plain; charset=utf-8' },
+        { id: randomUUID(), contentType: 'text/plain; charset=utf-8' },
       ] as Partial<EventFields>[]) {
         const f = fields({ dataJson, ...extra });
         const { line, id } = encode(enc, f);
@@ -140,7 +141,7 @@ describe('event ids', () => {
   it('are UUID v4 with distinct values across many refills of the random pool', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 5000; i++) {
-      const id = newUuid();
+      const id = randomUUID();
       assert.match(id, UUID_V4);
       seen.add(id);
     }
