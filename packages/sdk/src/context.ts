@@ -10,7 +10,7 @@ export interface CorrelationContext {
   getId(): string;
 }
 
-/** Where an event encoder keeps the JSON of a context's ids (see event.ts); not part of the public API. */
+/** Where an event encoder keeps the encoded members of a context's ids (see event.ts); not part of the public API. */
 export const ENCODED_IDS: unique symbol = Symbol('mdc.encodedIds');
 
 /** The `correlationid`/`xrequestid` members of the events of one context, and the ids they were made from. */
