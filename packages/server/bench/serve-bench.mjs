@@ -2,7 +2,8 @@
 // `npm run bench -- serve`: what data collection costs a scoring request, measured as a user runs it.
 //  1. `mdc serve` with request, response, model_inputs and model_outputs all collected vs none (same script,
 //     same run, short back-to-back pairs of rounds, median ratio); target: >= 95 % of the req/s. Also the
-//     server's CPU time per request in each mode (from /proc), which a busy machine disturbs less.
+//     server's CPU time per request in each mode (from /proc), which a busy machine disturbs less. A third
+//     server measures the floor: the same four lines only encoded, nothing else (floor-preload.mjs).
 //  2. `mdc proxy` in front of a plain Node HTTP model server vs calling the server directly, with and
 //     without payload logging, and a minimal Node proxy as the floor: the proxy's added latency, also one
 //     request at a time (the hop's own latency, without the queueing of a concurrent load).
@@ -197,20 +198,23 @@ const mdc = (...args) => [
   'warn',
 ];
 const serveArgs = (file) => mdc('serve', '-f', file);
+/** A third server per comparison: `on`, with collection cut down to its floor (see floor-preload.mjs). */
+const FLOOR_PRELOAD = fileURLToPath(new URL('floor-preload.mjs', import.meta.url));
 
 /**
- * Runs the deployment twice, all four collections off and on, and compares them. The machine's speed drifts
- * within seconds when it is shared, so the two servers are compared in short back-to-back pairs (order
- * alternating) and the ratio is the median of the pairs' ratios.
+ * Runs the deployment with all four collections off, on, and on with collection cut down to its floor, and
+ * compares them. The machine's speed drifts within seconds when it is shared, so the servers are compared in
+ * short back-to-back rounds (order alternating) and a ratio is the median of the rounds' ratios.
  */
 async function compareOnOff(title, deploymentFile, requestBody) {
   pinSelf(`1-${cores - 1}`);
   const files = { off: deploymentFile('off', false), on: deploymentFile('on', true) };
   let servers;
-  const runs = { off: [], on: [] };
+  const runs = { off: [], on: [], floor: [] };
   const pairRatios = [];
-  const cpuUs = { off: [], on: [] };
-  const loopUs = { off: [], on: [] };
+  const floorRatios = [];
+  const cpuUs = { off: [], on: [], floor: [] };
+  const loopUs = { off: [], on: [], floor: [] };
   for (let i = 0; i < pairs; i++) {
     // Two identical servers can differ by up to 5 % for as long as they run (memory layout, JIT): the
     // second half of the pairs runs on a fresh pair of processes.
@@ -219,11 +223,12 @@ async function compareOnOff(title, deploymentFile, requestBody) {
       servers = {
         off: await start(serveArgs(files.off), {}, true),
         on: await start(serveArgs(files.on), {}, true),
+        floor: await start(['--import', FLOOR_PRELOAD, ...serveArgs(files.on)], {}, true),
       };
       for (const s of Object.values(servers)) await load(`${s.url}/score`, 1, requestBody); // warm-up
     }
     const pair = {};
-    for (const k of i % 2 ? ['on', 'off'] : ['off', 'on']) {
+    for (const k of i % 2 ? ['floor', 'on', 'off'] : ['off', 'on', 'floor']) {
       const pid = servers[k].child.pid;
       const cpu0 = cpuSeconds(pid);
       const loop0 = cpuSeconds(pid, true);
@@ -237,14 +242,17 @@ async function compareOnOff(title, deploymentFile, requestBody) {
       runs[k].push(pair[k]);
     }
     pairRatios.push(pair.on.rps / pair.off.rps);
+    floorRatios.push(pair.floor.rps / pair.off.rps);
   }
   for (const s of Object.values(servers)) await stop(s);
   pinSelf(`0-${cores - 1}`);
   const off = summary(runs.off);
   const on = summary(runs.on);
+  const floor = summary(runs.floor);
   const ratio = median(pairRatios);
-  const cpu = { off: median(cpuUs.off), on: median(cpuUs.on) };
-  const loop = { off: median(loopUs.off), on: median(loopUs.on) };
+  const floorRatio = median(floorRatios);
+  const cpu = { off: median(cpuUs.off), on: median(cpuUs.on), floor: median(cpuUs.floor) };
+  const loop = { off: median(loopUs.off), on: median(loopUs.on), floor: median(loopUs.floor) };
   console.log(
     `${title}, ${connections} connections, ${pairs} pairs of ${pairS} s rounds` +
       (pin ? ', each server pinned to core 0 and autocannon to the other cores' : ', not pinned'),
@@ -253,12 +261,27 @@ async function compareOnOff(title, deploymentFile, requestBody) {
     `server CPU ${cpu[k].toFixed(1)} us/request (${loop[k].toFixed(1)} on the event loop)`;
   console.log(`  collections off: ${fmt(off)}   ${cpuLine('off')}`);
   console.log(`  all four on:     ${fmt(on)}   ${cpuLine('on')}`);
+  console.log(`  floor (below):   ${fmt(floor)}   ${cpuLine('floor')}`);
   console.log(
     `  ratio on/off: ${ratio.toFixed(3)} of the req/s (median of ${pairs} pairs, ${Math.min(...pairRatios).toFixed(3)}..${Math.max(...pairRatios).toFixed(3)}; target >= 0.95), p99 x${(on.p99 / off.p99).toFixed(2)}, ` +
       `collection costs ${(cpu.on - cpu.off).toFixed(1)} us of server CPU per request (4 events), ` +
       `${(loop.on - loop.off).toFixed(1)} us of it on the event loop`,
   );
-  return { off, on, ratio, pairRatios, cpuUsPerRequest: cpu, eventLoopCpuUsPerRequest: loop };
+  console.log(
+    `  floor: ${floorRatio.toFixed(3)} of the off req/s (${Math.min(...floorRatios).toFixed(3)}..${Math.max(...floorRatios).toFixed(3)}) with the four lines only encoded ` +
+      `(JSON.stringify + the SDK's encoder; nothing validated, queued or written): the most any collector of these lines keeps here`,
+  );
+  return {
+    off,
+    on,
+    floor,
+    ratio,
+    pairRatios,
+    floorRatio,
+    floorRatios,
+    cpuUsPerRequest: cpu,
+    eventLoopCpuUsPerRequest: loop,
+  };
 }
 
 // 1. a scoring script whose run() costs next to nothing: the worst case for the relative overhead
