@@ -2,13 +2,21 @@
 // assembly at period end and under spool pressure, and that a local-only deployment loads no cloud SDK.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SpoolingSink, UploadConflictError, type Uploader, UploadFailedError } from '../src/index.js';
+import {
+  Collector,
+  type MdcError,
+  SpoolingSink,
+  UploadConflictError,
+  type Uploader,
+  UploadFailedError,
+} from '../src/index.js';
 import { periodEndOf } from '../src/spool/spooling-sink.js';
-import { tempDir } from './helpers.js';
+import { makeRuntime, tempDir } from './helpers.js';
 
 /** A store in memory that can lose acknowledgements and refuse requests. */
 class MemoryStore implements Uploader {
@@ -150,6 +158,38 @@ describe('spool delivery', () => {
     assert.equal(store.files.get(other)!.toString().trim().split('\n').length, 361);
     await s.close();
     assert.equal(store.completed.length, 1, 'a released file stays as parts');
+  });
+
+  it('drops an event with its raw payload when the payload does not fit: no line names a missing file', async () => {
+    const store = new MemoryStore();
+    const errors: MdcError[] = [];
+    const s = sink(store, tempDir(), { maxSpoolBytes: 64 * 1024, onError: (e) => errors.push(e) });
+    const rt = makeRuntime({ sink: s });
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    const small = randomBytes(1000);
+    const ctx = c.collect(small);
+    c.collect(randomBytes(100 * 1024), ctx); // binary is always a raw file: this one exceeds the spool
+    c.collect([{ a: 1 }], ctx);
+    await rt.flush();
+    await s.drain({ timeoutMs: 5000 });
+
+    const uploaded = [...store.files.values()].map((b) => b.toString()).join('');
+    const events = uploaded
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(events.length, 2, 'the small payload and the table are kept');
+    const offloaded = events.filter((e) => e.datainblob === 'true');
+    assert.equal(offloaded.length, 1);
+    assert.equal(offloaded[0]!.contentrange, 'bytes 0-999/1000');
+    const [object] = [...store.objects.entries()];
+    assert.equal(store.objects.size, 1);
+    assert.ok(String(offloaded[0]!.data).endsWith(object![0]), 'the kept line names the kept file');
+    assert.ok(object![1].equals(small));
+    assert.deepEqual(events[1]!.data, [{ a: 1 }]);
+    assert.equal(s.stats().droppedEvents, 1, 'the dropped payload is one dropped event');
+    assert.ok(errors.some((e) => e.code === 'MDC_SPOOL_FULL'));
+    await rt.shutdown();
   });
 
   it('reads the period end from the rolled folders', () => {

@@ -132,6 +132,11 @@ export class SpoolingSink implements Sink {
   private closing = false;
   private closePromise: Promise<void> | undefined;
   private lastDropReport = 0;
+  /**
+   * Raw payloads put() dropped, until the line that points at each is dropped too: an event line must never
+   * name a payload file that will not be there. (The queue puts a batch's raw payloads before its lines.)
+   */
+  private readonly droppedObjects = new Set<string>();
   private readonly interval: number;
   private counters = {
     deliveredEvents: 0,
@@ -173,8 +178,10 @@ export class SpoolingSink implements Sink {
     this.appending = true;
     const synced: SpoolFile[] = [];
     try {
-      for (const [path, chunks] of files) {
+      for (const [path, given] of files) {
+        const chunks = this.withoutOrphans(given);
         const bytes = sumBytes(chunks);
+        if (bytes === 0) continue;
         if (!this.makeRoom(bytes)) {
           this.drop(chunks, bytes, `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes)`);
           continue;
@@ -202,9 +209,8 @@ export class SpoolingSink implements Sink {
     const file = this.objectFile(path);
     const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     if (!this.makeRoom(bytes)) {
-      this.drop(
-        [],
-        0,
+      this.dropObject(
+        path,
         `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes); a raw payload of ${bytes} bytes was dropped`,
       );
       return;
@@ -214,7 +220,7 @@ export class SpoolingSink implements Sink {
       await writeFile(`${file}.tmp`, body, { flush: this.o.fsync });
       await rename(`${file}.tmp`, file);
     } catch (err) {
-      this.drop([], 0, describeWriteError(err), err);
+      this.dropObject(path, describeWriteError(err), err);
       return;
     }
     this.objects.push({ remotePath: path, file, size: bytes, since: this.o.clock() });
@@ -224,8 +230,10 @@ export class SpoolingSink implements Sink {
 
   /** At process exit: spools synchronously; the next process that starts uploads it. */
   appendSync(files: ReadonlyMap<string, readonly Uint8Array[]>): void {
-    for (const [path, chunks] of files) {
+    for (const [path, given] of files) {
+      const chunks = this.withoutOrphans(given);
       const bytes = sumBytes(chunks);
+      if (bytes === 0) continue;
       if (!this.makeRoom(bytes)) {
         this.drop(chunks, bytes, `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes)`);
         continue;
@@ -437,6 +445,27 @@ export class SpoolingSink implements Sink {
     f.delivered = 0;
     f.retained = false;
     this.spoolBytes -= d;
+  }
+
+  /** A raw payload that could not be spooled: reported now, its event is dropped (and counted) with its line. */
+  private dropObject(path: string, detail: string, cause?: unknown): void {
+    this.droppedObjects.add(path);
+    // Bounded: a line that never comes (its batch failed before the append) must not keep its entry forever.
+    if (this.droppedObjects.size > MAX_DROPPED_OBJECTS) {
+      this.droppedObjects.delete(this.droppedObjects.values().next().value!);
+    }
+    this.drop([], 0, detail, cause);
+  }
+
+  /** The chunks without the lines that point at a dropped raw payload; those lines are dropped and counted. */
+  private withoutOrphans(chunks: readonly Uint8Array[]): readonly Uint8Array[] {
+    if (this.droppedObjects.size === 0) return chunks;
+    const { kept, cut } = cutLines(chunks, this.droppedObjects);
+    if (cut.length === 0) return chunks;
+    for (const c of cut) this.droppedObjects.delete(c.needle);
+    const lines = cut.map((c) => c.line);
+    this.drop(lines, sumBytes(lines), 'an event was dropped with the raw payload it points at');
+    return kept;
   }
 
   private drop(chunks: readonly Uint8Array[], bytes: number, detail: string, cause?: unknown): void {
@@ -738,6 +767,42 @@ export function periodEndOf(path: string, rate: RollingRate): number | undefined
 async function openAppend(file: string): Promise<FileHandle> {
   await mkdir(dirname(file), { recursive: true });
   return open(file, 'a+');
+}
+
+/** Paths of dropped raw payloads remembered until their lines come; far more than one batch can hold. */
+const MAX_DROPPED_OBJECTS = 10_000;
+
+/**
+ * Splits whole lines into those that contain none of `needles` and those that do (with the needle found).
+ * Only called while a raw payload's line is awaited, so copying the chunks into one buffer is fine.
+ */
+function cutLines(
+  chunks: readonly Uint8Array[],
+  needles: Iterable<string>,
+): { kept: Uint8Array[]; cut: { line: Uint8Array; needle: string }[] } {
+  const all = Buffer.concat(chunks as Uint8Array[]);
+  const found: { start: number; end: number; needle: string }[] = [];
+  for (const needle of needles) {
+    // A path inside a JSON string: the event's `data` URI ends with it.
+    const at = all.indexOf(`${JSON.stringify(needle).slice(1, -1)}"`);
+    if (at === -1) continue;
+    const start = all.lastIndexOf(0x0a, at) + 1;
+    const nl = all.indexOf(0x0a, at);
+    found.push({ start, end: nl === -1 ? all.length : nl + 1, needle });
+  }
+  if (found.length === 0) return { kept: [...chunks], cut: [] };
+  found.sort((a, b) => a.start - b.start);
+  const kept: Uint8Array[] = [];
+  const cut: { line: Uint8Array; needle: string }[] = [];
+  let from = 0;
+  for (const f of found) {
+    if (f.start < from) continue; // two needles in one line
+    if (f.start > from) kept.push(all.subarray(from, f.start));
+    cut.push({ line: all.subarray(f.start, f.end), needle: f.needle });
+    from = f.end;
+  }
+  if (from < all.length) kept.push(all.subarray(from));
+  return { kept, cut };
 }
 
 function sumBytes(chunks: readonly Uint8Array[]): number {
