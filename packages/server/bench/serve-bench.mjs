@@ -269,7 +269,7 @@ async function compareOnOff(title, deploymentFile, requestBody) {
   );
   console.log(
     `  floor: ${floorRatio.toFixed(3)} of the off req/s (${Math.min(...floorRatios).toFixed(3)}..${Math.max(...floorRatios).toFixed(3)}) with the four lines only encoded ` +
-      `(JSON.stringify + the SDK's encoder; nothing validated, queued or written): the most any collector of these lines keeps here`,
+      `(JSON.stringify + the SDK's encoder; nothing validated, queued or written): the ceiling for on/off here`,
   );
   return {
     off,
