@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   Collector,
-  type MdcError,
+  MdcError,
   SpoolingSink,
   UploadConflictError,
   type Uploader,
@@ -162,7 +162,7 @@ describe('spool delivery', () => {
 
   it('drops an event with its raw payload when the payload does not fit: no line names a missing file', async () => {
     const store = new MemoryStore();
-    const errors: MdcError[] = [];
+    const errors: Error[] = [];
     const s = sink(store, tempDir(), { maxSpoolBytes: 64 * 1024, onError: (e) => errors.push(e) });
     const rt = makeRuntime({ sink: s });
     const c = new Collector({ name: 'model_inputs', runtime: rt });
@@ -188,7 +188,7 @@ describe('spool delivery', () => {
     assert.ok(object![1].equals(small));
     assert.deepEqual(events[1]!.data, [{ a: 1 }]);
     assert.equal(s.stats().droppedEvents, 1, 'the dropped payload is one dropped event');
-    assert.ok(errors.some((e) => e.code === 'MDC_SPOOL_FULL'));
+    assert.ok(errors.some((e) => e instanceof MdcError && e.code === 'MDC_SPOOL_FULL'));
     await rt.shutdown();
   });
 
