@@ -46,14 +46,23 @@ Collector.prototype.collect = function collect(data, context) {
 const STATUS = new Map();
 PayloadLogger.prototype.log = function log(x) {
   let extensions = STATUS.get(x.statusCode);
-  if (!extensions) STATUS.set(x.statusCode, (extensions = Object.freeze({ statuscode: x.statusCode })));
+  if (!extensions) {
+    extensions = Object.freeze({ statuscode: x.statusCode });
+    STATUS.set(x.statusCode, extensions);
+  }
   const extra = { path: x.path, method: x.method, extensions };
   for (const [collection, body] of [
     [this.request, x.requestBody],
     [this.response, x.responseBody],
   ]) {
     if (collection && body !== undefined) {
-      encode(collection, x.correlation, typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString(), extra);
+      encode(collection, x.correlation, bodyText(body), extra);
     }
   }
 };
+
+function bodyText(body) {
+  return typeof body === 'string'
+    ? body
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString();
+}
