@@ -20,7 +20,7 @@ import { type Command, Option } from 'commander';
 import { openWorkspace, PathNotFoundError, UsageError, WebhookFailedError } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
 
-/** Exit codes of `mdc monitor run|drift` besides 0 (all pass), 1 (unexpected) and 2 (bad input). */
+/** Exit codes of `mdc monitor run|schedule|drift` besides 0 (all pass), 1 (unexpected) and 2 (bad input). */
 export const EXIT_BREACH = 3;
 export const EXIT_INCOMPLETE = 4;
 
@@ -48,8 +48,11 @@ function runOptions(cmd: Command): Command {
     .option('--html <file>', 'also write the self-contained HTML report here')
     .option('--json <file>', 'also write the JSON result here')
     .option('--now <time>', 'end of the windows (ISO 8601; default: now)')
-    .option('--every <duration>', 'run on a schedule, e.g. PT1H (ISO 8601); stop with Ctrl-C')
-    .option('--runs <n>', 'with --every: stop after this many runs', (v) => {
+    .option(
+      '--every <duration>',
+      'repeat on this schedule, e.g. PT1H (ISO 8601); stop with Ctrl-C or SIGTERM',
+    )
+    .option('--runs <n>', 'on a schedule: stop after this many runs', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1)
         throw new UsageError(`--runs must be a positive integer; got "${v}"`);
@@ -128,9 +131,29 @@ function exitCode(status: MonitorResult['status']): number {
   return status === 'fail' ? EXIT_BREACH : status === 'incomplete' ? EXIT_INCOMPLETE : 0;
 }
 
-async function execute(config: MonitorConfig, flags: RunFlags, cmd: Command): Promise<void> {
+/** `PT1H` for one hour: how a schedule is written back to the user. */
+function isoDuration(ms: number): string {
+  const s = ms / 1000;
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.round((s % 60) * 1000) / 1000;
+  const time = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec ? `${sec}S` : ''}`;
+  return `P${d ? `${d}D` : ''}${time ? `T${time}` : d ? '' : 'T0S'}`;
+}
+
+/**
+ * Runs the monitor once, or every `everyMs` until SIGINT/SIGTERM (or `--runs`). On a schedule, each run's results
+ * land in a new dated file, the time of the next run is printed after each run, and the exit code is the last
+ * run's.
+ */
+async function execute(
+  config: MonitorConfig,
+  flags: RunFlags,
+  cmd: Command,
+  everyMs: number | undefined,
+): Promise<void> {
   checkFiles(config);
-  const everyMs = flags.every ? durationOption(flags.every, '--every') : config.everyMs;
   const fixedNow = nowOption(flags.now);
   const source = await ReaderSource.open({ workspace: workspaceOption(cmd) });
   try {
@@ -139,9 +162,15 @@ async function execute(config: MonitorConfig, flags: RunFlags, cmd: Command): Pr
       process.exitCode = exitCode(result.status);
       return;
     }
-    // On a schedule: each run's results land in a new dated file; the exit code is the last run's.
+    // Progress lines go to stderr with --format json, so stdout stays one JSON document per run.
+    const say = (line: string) =>
+      (flags.format === 'json' ? process.stderr : process.stdout).write(`${line}\n`);
     const stop = new AbortController();
-    const onSignal = () => stop.abort();
+    let signalName = '';
+    const onSignal = (name: NodeJS.Signals) => {
+      signalName = name;
+      stop.abort();
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
@@ -149,8 +178,14 @@ async function execute(config: MonitorConfig, flags: RunFlags, cmd: Command): Pr
       for (let run = 1; ; run++) {
         const result = await once(config, source, flags, cmd, fixedNow === undefined ? Date.now() : start);
         process.exitCode = exitCode(result.status);
-        if ((flags.runs !== undefined && run >= flags.runs) || stop.signal.aborted) return;
+        if (flags.runs !== undefined && run >= flags.runs) return;
+        if (stop.signal.aborted) break;
         start += everyMs;
+        // A run that took longer than the interval is not repeated at once for every missed slot.
+        if (fixedNow === undefined) while (start <= Date.now()) start += everyMs;
+        say(
+          `next run: ${new Date(start).toISOString()} (every ${isoDuration(everyMs)}; Ctrl-C or SIGTERM stops)`,
+        );
         const wait = fixedNow === undefined ? Math.max(0, start - Date.now()) : 0;
         await new Promise<void>((done) => {
           const t = setTimeout(done, wait);
@@ -159,8 +194,9 @@ async function execute(config: MonitorConfig, flags: RunFlags, cmd: Command): Pr
             done();
           });
         });
-        if (stop.signal.aborted) return;
+        if (stop.signal.aborted) break;
       }
+      say(`stopped by ${signalName}; the exit code is the last run's`);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -333,7 +369,8 @@ function printValidation(config: MonitorConfig, json: boolean): void {
           ];
     for (const [k, v] of t) process.stdout.write(`    ${k}: ${v}\n`);
   }
-  if (config.everyMs) process.stdout.write(`  schedule: every ${config.everyMs / 1000} s\n`);
+  if (config.everyMs)
+    process.stdout.write(`  schedule: every ${isoDuration(config.everyMs)} (used by mdc monitor schedule)\n`);
   if (config.webhook) process.stdout.write(`  webhook: ${config.webhook}\n`);
 }
 
@@ -343,7 +380,7 @@ export function registerMonitor(program: Command): void {
     .description('data drift, prediction drift, data quality and model performance over collected data')
     .addHelpText(
       'after',
-      `\nExit codes of run and drift: 0 every metric passes, ${EXIT_BREACH} a threshold is breached, ${EXIT_INCOMPLETE} some metric had no data\n(and nothing breached), 2 bad configuration or input, 1 unexpected failure. See docs/monitoring.md.`,
+      `\nExit codes of run, schedule and drift: 0 every metric passes, ${EXIT_BREACH} a threshold is breached, ${EXIT_INCOMPLETE} some metric had no data\n(and nothing breached), 2 bad configuration or input, 1 unexpected failure. See docs/monitoring.md.`,
     );
 
   monitor
@@ -360,10 +397,37 @@ export function registerMonitor(program: Command): void {
   runOptions(
     monitor
       .command('run')
-      .description('run every signal of a monitor YAML once (or on a schedule with --every)')
+      .description(
+        "run every signal of a monitor YAML once and exit (the YAML's schedule is for `mdc monitor schedule`; --every repeats)",
+      )
       .requiredOption('-f, --file <monitor.yml>', 'monitor definition'),
   ).action(async (opts: RunFlags & { file: string }, cmd: Command) => {
-    await execute(loadMonitorFile(opts.file), opts, cmd);
+    const config = loadMonitorFile(opts.file);
+    const everyMs = opts.every ? durationOption(opts.every, '--every') : undefined;
+    if (opts.runs !== undefined && everyMs === undefined)
+      throw new UsageError('--runs needs --every (or use `mdc monitor schedule`)');
+    if (everyMs === undefined && config.everyMs !== undefined)
+      process.stderr.write(
+        `note: ran once; ${opts.file} has schedule ${isoDuration(config.everyMs)}: \`mdc monitor schedule -f ${opts.file}\` runs it on that schedule\n`,
+      );
+    await execute(config, opts, cmd, everyMs);
+  });
+
+  runOptions(
+    monitor
+      .command('schedule')
+      .description(
+        'run every signal of a monitor YAML now and then on its `schedule:` (or --every) until Ctrl-C or SIGTERM; prints the next run time',
+      )
+      .requiredOption('-f, --file <monitor.yml>', 'monitor definition'),
+  ).action(async (opts: RunFlags & { file: string }, cmd: Command) => {
+    const config = loadMonitorFile(opts.file);
+    const everyMs = opts.every ? durationOption(opts.every, '--every') : config.everyMs;
+    if (everyMs === undefined)
+      throw new UsageError(
+        `${opts.file} has no schedule: add \`schedule: PT1H\` (an ISO 8601 duration) to it, or pass --every PT1H`,
+      );
+    await execute(config, opts, cmd, everyMs);
   });
 
   runOptions(
@@ -408,10 +472,13 @@ export function registerMonitor(program: Command): void {
         return n;
       }),
   ).action(async (opts: DriftFlags, cmd: Command) => {
+    const everyMs = opts.every ? durationOption(opts.every, '--every') : undefined;
+    if (opts.runs !== undefined && everyMs === undefined) throw new UsageError('--runs needs --every');
     await execute(
-      driftFlagsToConfig({ ...opts, history: opts.history && opts.every !== undefined }),
-      { ...opts, history: opts.history && opts.every !== undefined },
+      driftFlagsToConfig({ ...opts, history: opts.history && everyMs !== undefined }),
+      { ...opts, history: opts.history && everyMs !== undefined },
       cmd,
+      everyMs,
     );
   });
 }
