@@ -44,18 +44,35 @@ function chartSvg(chart: Chart): string {
   return `<svg viewBox="0 -2 ${W} ${H + 16}" width="${W}" height="${H + 16}" role="img">${bars.join('')}<line x1="0" y1="${H}" x2="${W}" y2="${H}" class="a"/>${axis}</svg>`;
 }
 
-function metricCell(m: MetricResult): string {
-  const th =
-    m.threshold === null
-      ? ''
-      : ` <span class="t">${m.alertWhen === 'below' ? '≥' : '≤'} ${formatValue(m.threshold)}</span>`;
-  return `<td class="${m.status}">${esc(m.metric)}: <b>${formatValue(m.value)}</b>${th}</td>`;
+/** The verdict of one metric in a word; the report shows no comparison sign that could read as a claim. */
+export function verdict(m: MetricResult): string {
+  switch (m.status) {
+    case 'fail':
+      return 'fail';
+    case 'pass':
+      return 'pass';
+    case 'no_data':
+      return 'no data';
+    default:
+      return 'no threshold';
+  }
+}
+
+/** One row per metric: name, value, threshold (with the direction that alerts) and verdict, each in its own cell. */
+function metricTable(metrics: readonly MetricResult[]): string {
+  const rows = metrics.map(
+    (m) =>
+      `<tr class="${m.status}"><td>${esc(m.metric)}</td><td class="v">${formatValue(m.value)}</td>` +
+      `<td class="v">${m.threshold === null ? '—' : formatValue(m.threshold)}</td>` +
+      `<td>${m.threshold === null ? '—' : `value ${m.alertWhen} it`}</td>` +
+      `<td class="verdict">${esc(verdict(m))}</td></tr>`,
+  );
+  return `<table class="m"><tr><th>metric</th><th>value</th><th>threshold</th><th>alert when</th><th>verdict</th></tr>${rows.join('')}</table>`;
 }
 
 function featureRow(f: FeatureResult): string {
-  const metrics = f.metrics.map(metricCell).join('');
   const chart = f.chart ? chartSvg(f.chart) : '';
-  return `<tr class="${f.status}"><th>${esc(f.feature)}<div class="s">${f.featureType}, ${f.values.production}/${f.rows.production} prod, ${f.values.reference}/${f.rows.reference} ref</div></th><td><table class="m"><tr>${metrics}</tr></table></td><td>${chart}</td></tr>`;
+  return `<tr class="${f.status}"><th>${esc(f.feature)}<div class="s">${f.featureType}, ${f.values.production}/${f.rows.production} prod, ${f.values.reference}/${f.rows.reference} ref</div></th><td>${metricTable(f.metrics)}</td><td>${chart}</td></tr>`;
 }
 
 function signalSection(s: SignalResult): string {
@@ -64,9 +81,7 @@ function signalSection(s: SignalResult): string {
   const findings = s.findings.length
     ? `<ul class="f">${s.findings.map((f) => `<li class="${f.severity}">${esc(f.message)}</li>`).join('')}</ul>`
     : '';
-  const metrics = s.metrics.length
-    ? `<table class="m"><tr>${s.metrics.map(metricCell).join('')}</tr></table>`
-    : '';
+  const metrics = s.metrics.length ? metricTable(s.metrics) : '';
   const failing = s.features.filter((f) => f.status === 'fail').length;
   const features = s.features.length
     ? `<p>${failing} of ${s.features.length} features breach a threshold.</p><table class="feat">${[
@@ -84,8 +99,10 @@ const rank = (s: string) => (s === 'fail' ? 0 : s === 'no_data' ? 1 : 2);
 const CSS = `body{font:14px system-ui,sans-serif;margin:2em;color:#222}h1 small,h2 small{color:#666;font-weight:normal}
 h2.fail{color:#b00020}h2.pass{color:#1b5e20}h2.incomplete{color:#8a6d00}table{border-collapse:collapse}
 table.feat>tbody>tr>*{border-top:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left}
-.s{font-weight:normal;color:#666;font-size:12px}table.m td{padding:2px 8px;white-space:nowrap}
-td.fail{background:#fde7e9}td.pass{background:#e8f5e9}td.no_data{background:#fff8e1}.t{color:#666}
+.s{font-weight:normal;color:#666;font-size:12px}table.m td,table.m th{padding:2px 8px;white-space:nowrap;text-align:left}
+table.m th{font-weight:normal;color:#666;font-size:12px}table.m td.v{text-align:right;font-variant-numeric:tabular-nums}
+table.m tr.fail>td.verdict{background:#fde7e9;color:#b00020;font-weight:bold}table.m tr.pass>td.verdict{background:#e8f5e9}
+table.m tr.no_data>td.verdict{background:#fff8e1}
 rect.r{fill:#9e9e9e}rect.p{fill:#1e88e5}line.a{stroke:#999}svg text{font-size:10px;fill:#666}
 ul.f li.error{color:#b00020}ul.f li.warning{color:#8a6d00}footer{margin-top:2em;color:#666;font-size:12px}`;
 
