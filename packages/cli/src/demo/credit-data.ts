@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 /** The 23 input columns of the reference's credit-default example, in its order. */
 export const CREDIT_COLUMNS = [
   'LIMIT_BAL',
@@ -27,6 +30,21 @@ export const CREDIT_COLUMNS = [
 
 export type CreditRow = Record<(typeof CREDIT_COLUMNS)[number], number>;
 
+/** The training sample of the demo model (what `mdc monitor drift --reference` compares with). */
+export const TRAIN_CSV = fileURLToPath(
+  new URL('../../../../models/credit-default/train.csv', import.meta.url),
+);
+
+/** The label column of {@link TRAIN_CSV}: the demo logs it as ground truth. */
+export const LABEL_COLUMN = 'DEFAULT';
+
+/**
+ * The one drift the demo puts into its traffic on purpose, so the first drift report has something to find:
+ * applicants are {@link DEMO_DRIFT.shift} years older than in the training data. Every other feature is drawn
+ * from the training rows unchanged.
+ */
+export const DEMO_DRIFT = { feature: 'AGE', shift: 10, description: 'AGE + 10 years' } as const;
+
 /** A small seeded PRNG (mulberry32), so the demo and benchmarks make the same rows every run. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -39,27 +57,41 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A plausible credit-default applicant. */
-export function creditRow(rand: () => number): CreditRow {
-  const int = (lo: number, hi: number) => Math.floor(lo + rand() * (hi - lo + 1));
-  const limit = int(10, 80) * 10_000;
-  const pay = int(-2, 3);
-  const row: Record<string, number> = { LIMIT_BAL: limit, AGE: int(21, 70) };
-  for (let i = 1; i <= 6; i++) row[`BILL_AMT${i}`] = int(-20_000, Math.round(limit * 0.9));
-  for (let i = 1; i <= 6; i++) row[`PAY_AMT${i}`] = int(-2_000, 80_000);
-  row.SEX = int(1, 2);
-  row.EDUCATION = int(1, 4);
-  row.MARRIAGE = int(1, 3);
-  for (const k of ['PAY_0', 'PAY_2', 'PAY_3', 'PAY_4', 'PAY_5', 'PAY_6'])
-    row[k] = Math.max(-2, Math.min(8, pay + int(-1, 1)));
-  return row as CreditRow;
+export interface LabelledRow {
+  readonly features: CreditRow;
+  readonly label: number;
 }
 
-/** A fixed logistic model: late payments and high utilisation raise the default probability. */
-export function predictDefault(row: CreditRow): { DEFAULT_PROBABILITY: number; DEFAULT: number } {
-  const utilisation = row.BILL_AMT1 / row.LIMIT_BAL;
-  const late = row.PAY_0 + 0.5 * row.PAY_2 + 0.25 * row.PAY_3;
-  const z = -1.6 + 0.9 * late + 1.2 * utilisation - 0.01 * (row.AGE - 35) - row.PAY_AMT1 / 200_000;
-  const p = 1 / (1 + Math.exp(-z));
-  return { DEFAULT_PROBABILITY: Math.round(p * 1e6) / 1e6, DEFAULT: p >= 0.5 ? 1 : 0 };
+/** The rows of train.csv (23 integer features and the 0/1 DEFAULT label). */
+export function trainingRows(file = TRAIN_CSV): LabelledRow[] {
+  const [header, ...lines] = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const names = header!.split(',');
+  const at = (name: string) => {
+    const i = names.indexOf(name);
+    if (i < 0) throw new Error(`${file}: no column ${name}`);
+    return i;
+  };
+  const index = CREDIT_COLUMNS.map(at);
+  const label = at(LABEL_COLUMN);
+  return lines.map((line) => {
+    const cells = line.split(',').map(Number);
+    return {
+      features: Object.fromEntries(CREDIT_COLUMNS.map((c, k) => [c, cells[index[k]!]!])) as CreditRow,
+      label: cells[label]!,
+    };
+  });
+}
+
+/**
+ * Demo traffic: training rows drawn at random (with replacement), with {@link DEMO_DRIFT} applied. Rows are
+ * whole training rows, so every feature but the drifted one keeps the training distribution and its range.
+ */
+export function demoTraffic(rand: () => number, rows: readonly LabelledRow[]): () => LabelledRow {
+  return () => {
+    const r = rows[Math.floor(rand() * rows.length)]!;
+    return {
+      features: { ...r.features, [DEMO_DRIFT.feature]: r.features[DEMO_DRIFT.feature] + DEMO_DRIFT.shift },
+      label: r.label,
+    };
+  };
 }
