@@ -7,7 +7,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.mjs';
 import { type RunningStudio, startStudio } from '../src/index.js';
-import { BLUE_PER_HOUR, type Fixture, fillWorkspace, GREEN_EVENTS, tempDir } from './helpers.js';
+import {
+  BLUE_PER_HOUR,
+  DEMO_HOUR,
+  DEMO_REQUESTS,
+  type Fixture,
+  fillDemoLike,
+  fillWorkspace,
+  GREEN_EVENTS,
+  tempDir,
+} from './helpers.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', 'test-artifacts', 'studio');
 const LAPTOP = { width: 1366, height: 860 };
@@ -289,5 +298,86 @@ describe('studio in a browser', { timeout: 120_000 }, () => {
       await shot(`${name}-phone`);
     }
     await page.setViewportSize(LAPTOP);
+  });
+});
+
+describe('studio in a browser, on demo-like data (ties at second precision, one hour)', {
+  timeout: 120_000,
+}, () => {
+  const demoDir = tempDir();
+  let demo: RunningStudio;
+  let ids: readonly string[];
+  let dpage: Page;
+  const ALL4 = 'request, model_inputs, model_outputs, response';
+
+  before(async () => {
+    ({ ids } = await fillDemoLike(demoDir));
+    demo = await startStudio({ workspace: demoDir, publicDir, host: '127.0.0.1', port: 0 });
+    dpage = await browser.newPage({ viewport: LAPTOP });
+    dpage.setDefaultTimeout(15_000);
+    dpage.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+  });
+
+  after(async () => {
+    await dpage?.close();
+    await demo?.close();
+  });
+
+  it('lists each request once with all four of its collections, newest first, whatever the limit', async () => {
+    await dpage.goto(`${demo.url}#/requests`);
+    const rows = dpage.getByTestId('recent-requests').locator('tbody tr');
+    await rows.first().waitFor();
+    const listed = await rows.evaluateAll((trs) =>
+      trs.map((tr) => [tr.querySelector('a.cid')?.textContent ?? '', tr.lastElementChild?.textContent ?? '']),
+    );
+    await shot('requests-demo-laptop');
+    assert.equal(listed.length, 25);
+    assert.equal(new Set(listed.map(([id]) => id)).size, 25, 'each request once');
+    // The slow request's late response makes it the newest request, with all four collections.
+    assert.deepEqual(listed[0], [ids[0], ALL4]);
+    for (const [id, collections] of listed) assert.equal(collections, ALL4, `collections of ${id}`);
+    // Then the others, newest first; requests of the same second in a stable order.
+    assert.deepEqual(
+      listed.slice(1).map(([id]) => id),
+      [...ids].slice(1).reverse().slice(0, 24),
+    );
+
+    // A smaller limit lists a prefix of the same list, with the same collections.
+    for (const limit of [1, 3, 7, 24]) {
+      const r = await dpage.request.get(`${demo.url}api/requests?limit=${limit}`);
+      const body = (await r.json()) as { requests: { correlationId: string; collections: string[] }[] };
+      assert.deepEqual(
+        body.requests.map((q) => [q.correlationId, q.collections.join(', ')]),
+        listed.slice(0, limit),
+        `limit=${limit}`,
+      );
+    }
+
+    // The drill-down of a listed request shows the same four collections.
+    await rows.nth(10).locator('a.cid').click();
+    for (const c of ['request', 'model_inputs', 'model_outputs', 'response'])
+      await dpage.locator(`[data-testid="panel-${c}"]:not(.empty)`).waitFor();
+    assert.match(dpage.url(), new RegExp(`#/requests/${listed[10]![0]}$`));
+  });
+
+  it("spans the asset chart's axis over the hour of data, not years", async () => {
+    await dpage.goto(`${demo.url}#/assets/demo-blue-model_inputs`);
+    const chart = dpage.locator('[data-testid="asset-chart"][data-ready="true"][data-x-max]');
+    await chart.locator('canvas').waitFor();
+    assert.equal(await text(dpage.getByTestId('asset-events')), String(DEMO_REQUESTS));
+    const counts = await dpage
+      .getByTestId('period-counts')
+      .locator('li')
+      .evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-count'))));
+    assert.deepEqual(counts, [DEMO_REQUESTS]);
+    const [min, max] = [
+      Number(await chart.getAttribute('data-x-min')),
+      Number(await chart.getAttribute('data-x-max')),
+    ];
+    assert.deepEqual(
+      [new Date(min * 1000).toISOString(), new Date(max * 1000).toISOString()],
+      [new Date(DEMO_HOUR).toISOString(), new Date(DEMO_HOUR + 3_600_000).toISOString()],
+    );
+    await shot('asset-demo-laptop');
   });
 });

@@ -105,3 +105,51 @@ export async function fillWorkspace(ws: string, nowMs = Date.now()): Promise<Fix
   await green.shutdown();
   return { ws, blueIds, greenIds };
 }
+
+/** 2026-11-30T10:00:00Z: the hour of the demo-like deployment. */
+export const DEMO_HOUR = Date.UTC(2026, 10, 30, 10, 0, 0);
+/** Requests of demo/blue: more than the Requests page lists (25), so the list is cut. */
+export const DEMO_REQUESTS = 40;
+
+/**
+ * demo/blue as `mdc demo` fills it: `DEMO_REQUESTS` requests in one hour, four a second, so their times tie at
+ * second precision; each with request, model_inputs, model_outputs and response. The response of the first
+ * (oldest) request comes ten minutes late, as a slow request's would: it is the latest event of all.
+ */
+export async function fillDemoLike(ws: string): Promise<{ ids: readonly string[] }> {
+  let ms = DEMO_HOUR;
+  const rt = new DataCollectorRuntime({
+    workspace: ws,
+    deployment: resolveDeployment({
+      endpoint_name: 'demo',
+      name: 'blue',
+      data_collector: {
+        collections: { model_inputs: ALL, model_outputs: ALL, request: ALL, response: ALL },
+      },
+    }),
+    clock: () => ms,
+    handleProcessExit: false,
+    instanceId: 'demo-1',
+  });
+  const inputs = new Collector({ name: 'model_inputs', runtime: rt });
+  const outputs = new Collector({ name: 'model_outputs', runtime: rt });
+  const ids: string[] = [];
+  for (let n = 0; n < DEMO_REQUESTS; n++) {
+    ms = DEMO_HOUR + 5 * 60_000 + Math.floor(n / 4) * 1000 + (n % 4) * 100;
+    const id = `demo-${String(n).padStart(2, '0')}`;
+    ids.push(id);
+    const ctx = new BasicCorrelationContext(id);
+    rt.collection('request').emit({
+      correlation: ctx,
+      json: JSON.stringify({ data: [[30 + n, 'F', 1000]] }),
+      path: '/score',
+      method: 'POST',
+    });
+    inputs.collect([{ AGE: 30 + n, SEX: 'F', LIMIT_BAL: 1000 }], ctx);
+    outputs.collect([{ DEFAULT: false }], ctx);
+    if (n === 0) ms = DEMO_HOUR + 15 * 60_000;
+    rt.collection('response').emit({ correlation: ctx, json: JSON.stringify({ predictions: [false] }) });
+  }
+  await rt.shutdown();
+  return { ids };
+}

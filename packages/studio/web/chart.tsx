@@ -6,9 +6,13 @@ export interface Series {
   readonly color: string;
 }
 
-/** A time-series chart (uPlot, loaded on first use). `x` is seconds since the epoch. */
+/**
+ * A time-series chart (uPlot, loaded on first use). `x` is seconds since the epoch; `range` is the x axis's
+ * span in seconds (default: the first to the last x). The drawn span is kept in `data-x-min`/`data-x-max`.
+ */
 export function TimeChart(props: {
   x: readonly number[];
+  range?: readonly [number, number];
   series: readonly Series[];
   bars?: boolean;
   height?: number;
@@ -26,8 +30,13 @@ export function TimeChart(props: {
       if (cancelled) return;
       plot = drawChart(el, props.x, props.series, {
         bars: props.bars ?? false,
+        ...(props.range ? { range: props.range } : {}),
         height,
         width: el.clientWidth || 600,
+        onXScale: (min, max) => {
+          el.dataset.xMin = String(min);
+          el.dataset.xMax = String(max);
+        },
       });
       observer = new ResizeObserver(() => plot?.setSize({ width: el.clientWidth, height }));
       observer.observe(el);
@@ -38,7 +47,9 @@ export function TimeChart(props: {
       observer?.disconnect();
       plot?.destroy();
       delete el.dataset.ready;
+      delete el.dataset.xMin;
+      delete el.dataset.xMax;
     };
-  }, [props.x, props.series, props.bars, props.height]);
+  }, [props.x, props.range, props.series, props.bars, props.height]);
   return <div class="chart" ref={box} data-testid={props.testid} />;
 }

@@ -6,21 +6,38 @@ export function drawChart(
   el: HTMLElement,
   x: readonly number[],
   series: readonly Series[],
-  opts: { bars: boolean; width: number; height: number },
+  opts: {
+    bars: boolean;
+    width: number;
+    height: number;
+    range?: readonly [number, number];
+    /** Called with the x axis's span (seconds) each time uPlot sets it. */
+    onXScale?: (min: number, max: number) => void;
+  },
 ): uPlot {
   const bars = opts.bars ? uPlot.paths.bars?.({ size: [0.7, 80] }) : undefined;
-  // Bars stand on their period's start: half a period of room on each side keeps the first and last whole.
-  let step = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < x.length; i++) step = Math.min(step, x[i]! - x[i - 1]!);
-  const pad = opts.bars ? (Number.isFinite(step) ? step : 3600) / 2 : 0;
+  // The x range comes from the data, never from uPlot's automatic one: for a single time point uPlot widens it
+  // by 86,400 / ms seconds (2.7 years when x is in seconds).
+  const first = x[0] ?? 0;
+  const last = x[x.length - 1] ?? first;
+  const range: readonly [number, number] =
+    opts.range ?? (last > first ? [first, last] : [first - 1800, first + 1800]);
   return new uPlot(
     {
       width: opts.width,
       height: opts.height,
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
+      hooks: {
+        setScale: [
+          (u, key) => {
+            const sc = u.scales[key];
+            if (key === 'x' && sc?.min != null && sc.max != null) opts.onXScale?.(sc.min, sc.max);
+          },
+        ],
+      },
       scales: {
-        x: { time: true, range: (_u, min, max) => [min - pad, max + pad] },
+        x: { time: true, range: () => [range[0], range[1]] },
         y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
       },
       axes: [

@@ -37,37 +37,28 @@ export function requestRoutes(app: FastifyInstance, ctx: StudioContext): void {
   app.get<{ Querystring: Query }>('/api/requests', async (req): Promise<{ requests: RecentRequest[] }> => {
     const limit = intParam(req.query, 'limit', 20, 1, 200);
     return ctx.withReader(async (reader) => {
-      const byId = new Map<string, RecentRequest & { ms: number; collections: string[] }>();
+      // One query over the union of every collection: a request is ranked by its latest event in any of
+      // them and lists all of them, so `limit` changes only how many requests, never which collections.
+      const parts: string[] = [];
       for (const s of await sources(reader, req.query)) {
         const plan = await tryPlan(reader, s);
         if (!plan) continue;
-        const rows = await reader.run(
-          `SELECT correlationid AS c, max("time") AS t FROM (${plan.sql}) WHERE correlationid IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT ${limit}`,
+        parts.push(
+          `SELECT ${literal(s.endpoint)} AS e, ${literal(s.deployment)} AS d, ${literal(s.collection)} AS k, correlationid AS c, "time" AS t FROM (${plan.sql}) WHERE correlationid IS NOT NULL`,
         );
-        for (const r of rows) {
-          const id = String(r.c);
-          const key = `${s.endpoint}/${s.deployment}/${id}`;
-          const ms = r.t instanceof Date ? r.t.getTime() : 0;
-          const hit = byId.get(key);
-          if (hit) {
-            hit.collections.push(s.collection);
-            if (ms > hit.ms) byId.set(key, { ...hit, ms, time: String(toJson(r.t ?? null)) });
-          } else {
-            byId.set(key, {
-              correlationId: id,
-              time: String(toJson(r.t ?? null)),
-              endpoint: s.endpoint,
-              deployment: s.deployment,
-              collections: [s.collection],
-              ms,
-            });
-          }
-        }
       }
-      const requests = [...byId.values()]
-        .sort((a, b) => b.ms - a.ms)
-        .slice(0, limit)
-        .map(({ ms: _ms, ...r }) => ({ ...r, collections: r.collections.sort((a, b) => rank(a) - rank(b)) }));
+      if (parts.length === 0) return { requests: [] };
+      // Times have second precision, so many requests tie: the id breaks ties, the same way on every call.
+      const rows = await reader.run(
+        `SELECT e, d, c, max(t) AS t, list(DISTINCT k) AS ks FROM (${parts.join(' UNION ALL ')}) GROUP BY e, d, c ORDER BY t DESC, c DESC, e, d LIMIT ${limit}`,
+      );
+      const requests: RecentRequest[] = rows.map((r) => ({
+        correlationId: String(r.c),
+        time: String(toJson(r.t ?? null)),
+        endpoint: String(r.e),
+        deployment: String(r.d),
+        collections: (r.ks as string[]).map(String).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)),
+      }));
       return { requests };
     });
   });

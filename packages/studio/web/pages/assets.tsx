@@ -57,6 +57,15 @@ export function AssetList(props: { target: 'assets' | 'records' }) {
   );
 }
 
+/** The end (ms) of the UTC calendar period starting at `startMs`. */
+function periodEnd(startMs: number, period: string): number {
+  const d = new Date(startMs);
+  if (period === 'year') return Date.UTC(d.getUTCFullYear() + 1, 0, 1);
+  if (period === 'month') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  const ms = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[period] ?? 3_600_000;
+  return startMs + ms;
+}
+
 /** `azureml://datastores/<ds>/paths/<p>` → the folder page of the studio. */
 function folderLink(uri: string): string | undefined {
   const m = /^azureml:\/\/(?:.*\/)?datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri);
@@ -70,8 +79,14 @@ function AssetView(props: { name: string; route: Route }) {
   const d = l.data;
   const chart = useMemo(() => {
     if (!d) return undefined;
+    // A bar fills its period: drawn at the period's middle, the axis running from the first start to the last end.
+    const spans = d.periods.map((p) => {
+      const start = Date.parse(p.start);
+      return [start / 1000, periodEnd(start, d.period) / 1000] as const;
+    });
     return {
-      x: d.periods.map((p) => Date.parse(p.start) / 1000),
+      x: spans.map(([s, e]) => (s + e) / 2),
+      range: spans.length ? ([spans[0]![0], spans[spans.length - 1]![1]] as const) : undefined,
       series: [{ label: 'events', values: d.periods.map((p) => p.events), color: '#3b82f6' }],
     };
   }, [d]);
@@ -142,7 +157,7 @@ function AssetView(props: { name: string; route: Route }) {
                 </select>
               </h2>
               {chart && chart.x.length > 0 ? (
-                <TimeChart x={chart.x} series={chart.series} bars testid="asset-chart" />
+                <TimeChart x={chart.x} range={chart.range} series={chart.series} bars testid="asset-chart" />
               ) : (
                 <p class="muted">No events.</p>
               )}
