@@ -10,7 +10,12 @@ const here = new URL('./', import.meta.url);
 const [header, ...lines] = readFileSync(new URL('train.csv', here), 'utf8').trimEnd().split('\n');
 const label = header.split(',').indexOf('DEFAULT');
 if (label < 0) throw new Error('train.csv has no DEFAULT column');
-const rows = lines.map((l) => l.split(',').map(Number).filter((_, i) => i !== label));
+const rows = lines.map((l) =>
+  l
+    .split(',')
+    .map(Number)
+    .filter((_, i) => i !== label),
+);
 const input = new Float32Array(rows.flat());
 const session = await ort.InferenceSession.create(new URL('model.onnx', here).pathname);
 const out = await session.run({ input: new ort.Tensor('float32', input, [rows.length, rows[0].length]) });
