@@ -52,9 +52,104 @@ describe('mdc validate', () => {
     assert.equal(out.modelVersion, '7');
     assert.equal(out.rollingRate, 'Minute');
     assert.deepEqual(out.collections, [
-      { name: 'model_inputs', enabled: true, folder: 'modelDataCollector/my_endpoint/blue/model_inputs' },
+      {
+        name: 'model_inputs',
+        enabled: true,
+        folder: 'modelDataCollector/my_endpoint/blue/model_inputs',
+        destination:
+          'azureml://datastores/workspaceblobstore/paths/modelDataCollector/my_endpoint/blue/model_inputs',
+        localFolder: join(
+          dir,
+          'ws/datastores/workspaceblobstore/modelDataCollector/my_endpoint/blue/model_inputs',
+        ),
+      },
       { name: 'model_outputs', enabled: false },
     ]);
+    assert.deepEqual(out.notUsedLocally, []);
+  });
+
+  it('prints the destination of a local-folder data.path and of another datastore, and the keys not used locally', () => {
+    const dir = tempDir();
+    const ws = join(dir, 'ws');
+    const created = mdc([
+      'datastore',
+      'create',
+      'archive',
+      '--type',
+      'local',
+      '--path',
+      join(dir, 'archive'),
+      '--workspace',
+      ws,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const file = join(dir, 'deployment.yml');
+    writeFileSync(
+      file,
+      [
+        '$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json',
+        'name: blue',
+        'endpoint_name: my_endpoint',
+        'instance_type: Standard_F2s_v2',
+        'team_notes: owned by ml-platform',
+        'data_collector:',
+        '  collections:',
+        '    model_inputs:',
+        "      enabled: 'True'",
+        '      data: {name: inputs, path: ./collected/inputs}',
+        '    model_outputs:',
+        "      enabled: 'True'",
+        '      data: {name: outputs, path: azureml://datastores/archive/paths/credit/outputs}',
+        '    request:',
+        "      enabled: 'True'",
+      ].join('\n'),
+    );
+    const res = mdc(['validate', '-f', file, '--workspace', ws]);
+    assert.equal(res.code, 0, res.stderr);
+    const lines = res.stdout.split('\n');
+    assert.ok(lines.includes(`  model_inputs: enabled -> ${join(dir, 'collected/inputs')}`), res.stdout);
+    assert.ok(
+      lines.includes(
+        `  model_outputs: enabled -> azureml://datastores/archive/paths/credit/outputs (${join(dir, 'archive/credit/outputs')})`,
+      ),
+      res.stdout,
+    );
+    assert.ok(
+      lines.includes(
+        `  request: enabled -> azureml://datastores/workspaceblobstore/paths/modelDataCollector/my_endpoint/blue/request (${join(ws, 'datastores/workspaceblobstore/modelDataCollector/my_endpoint/blue/request')})`,
+      ),
+      res.stdout,
+    );
+    assert.ok(
+      lines.includes(
+        "  not used locally: $schema, instance_type, team_notes (not in Azure's deployment schema either: team_notes)",
+      ),
+      res.stdout,
+    );
+    const json = JSON.parse(mdc(['validate', '-f', file, '--workspace', ws, '--json']).stdout);
+    assert.equal(json.collections[0].destination, join(dir, 'collected/inputs'));
+    assert.deepEqual(json.notUsedLocally, ['$schema', 'instance_type', 'team_notes']);
+    assert.deepEqual(json.notInAzureSchema, ['team_notes']);
+  });
+
+  it('refuses a misspelled key with MDC_UNKNOWN_KEY, its key path and a did-you-mean, exit 2', () => {
+    const dir = tempDir();
+    const file = join(dir, 'deployment.yml');
+    writeFileSync(file, "data_collector:\n  collections:\n    model_inputs:\n      enabeld: 'True'\n");
+    const res = mdc(['validate', '-f', file, '--workspace', join(dir, 'ws')]);
+    assert.equal(res.code, 2);
+    assert.equal(res.stdout, '', 'no "ok" for a file with a typo');
+    assert.equal(
+      res.stderr.trim(),
+      `error MDC_UNKNOWN_KEY: ${file}: invalid configuration: data_collector.collections.model_inputs.enabeld: unknown key; did you mean enabled?`,
+    );
+    writeFileSync(file, 'data_colector:\n  collections:\n    model_inputs: {enabled: true}\n');
+    const top = mdc(['validate', '-f', file, '--workspace', join(dir, 'ws')]);
+    assert.equal(top.code, 2);
+    assert.match(
+      top.stderr,
+      /^error MDC_UNKNOWN_KEY: .*data_colector: unknown key; did you mean data_collector\?/,
+    );
   });
 
   it('fails fast with the key path and code on a bad file', () => {

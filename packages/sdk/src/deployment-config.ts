@@ -1,8 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEPLOYMENT_KEYS } from './deployment-keys.js';
 import { TooManyCollectionsError } from './errors.js';
 import { parseRollingRate, type RollingRate } from './layout.js';
-import { readYamlFile, validate } from './yaml-file.js';
+import { readYamlFile, validateKeys } from './yaml-file.js';
 
 /** The two collections that payload logging fills; they do not count toward the custom-collection limit. */
 export const PAYLOAD_COLLECTIONS = ['request', 'response'] as const;
@@ -70,7 +71,10 @@ export const dataCollectorSchema = z.looseObject({
   sampling_rate: samplingRateSchema.optional(),
 });
 
-/** The online-deployment YAML (the reference's schema); keys this project does not use are kept and ignored. */
+/**
+ * The online-deployment YAML (the reference's schema): the types of the keys mdc uses. Which keys exist at all is
+ * `DEPLOYMENT_KEYS` (deployment-keys.ts); unknown ones are refused before this schema runs.
+ */
 export const deploymentSchema = z.looseObject({
   $schema: z.string().optional(),
   name: z.string().min(1).optional(),
@@ -114,10 +118,20 @@ export interface DeploymentConfig {
   readonly collections?: ReadonlyMap<string, CollectionConfig>;
   readonly rollingRate?: RollingRate;
   readonly samplingRate?: number;
+  /**
+   * Key paths in the file that mdc accepts but does not act on locally (Azure's `instance_type`, `environment` …,
+   * and top-level keys in no schema we know), in file order.
+   */
+  readonly notUsedLocally: readonly string[];
+  /** The top-level keys of {@link notUsedLocally} that are not Azure deployment keys either. */
+  readonly notInAzureSchema: readonly string[];
   readonly yaml: DeploymentYaml;
 }
 
-/** Loads and validates a deployment YAML file; throws MDC_CONFIG_NOT_FOUND, MDC_INVALID_YAML or MDC_INVALID_CONFIG. */
+/**
+ * Loads and validates a deployment YAML file; throws MDC_CONFIG_NOT_FOUND, MDC_INVALID_YAML, MDC_UNKNOWN_KEY or
+ * MDC_INVALID_CONFIG.
+ */
 export function loadDeploymentFile(file: string, from = 'the deployment file'): DeploymentConfig {
   const abs = resolve(file);
   return resolveDeployment(readYamlFile(abs, from), abs);
@@ -125,7 +139,10 @@ export function loadDeploymentFile(file: string, from = 'the deployment file'): 
 
 /** Validates an already-parsed deployment object. */
 export function resolveDeployment(value: unknown, file?: string): DeploymentConfig {
-  const yaml = validate(deploymentSchema, value, file);
+  // A top-level key far from every known one is someone's own (reported); a close one is a typo (refused).
+  const { data: yaml, keys } = validateKeys(deploymentSchema, value, file, DEPLOYMENT_KEYS, {
+    allowForeignTopLevel: true,
+  });
   const dc = yaml.data_collector;
   let collections: Map<string, CollectionConfig> | undefined;
   if (dc) {
@@ -149,6 +166,8 @@ export function resolveDeployment(value: unknown, file?: string): DeploymentConf
     collections,
     rollingRate: dc?.rolling_rate,
     samplingRate: dc?.sampling_rate,
+    notUsedLocally: keys.notUsedLocally,
+    notInAzureSchema: keys.foreign,
     yaml,
   };
 }

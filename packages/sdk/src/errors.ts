@@ -6,6 +6,8 @@ export const ERROR_CODES = {
   MDC_NOT_TABULAR: 'collect() was given data that is not a table (rows, columns or an Arrow Table)',
   MDC_INVALID_OPTION: 'an option passed in code has a wrong type or value',
   MDC_INVALID_CONFIG: 'a deployment or workspace YAML file does not match the schema (the key path is given)',
+  MDC_UNKNOWN_KEY:
+    'a YAML file has a key mdc does not know, e.g. a typo (the key path and a "did you mean" are given)',
   MDC_INVALID_YAML: 'a YAML file could not be parsed',
   MDC_CONFIG_NOT_FOUND: 'a configuration file named by an option or environment variable does not exist',
   MDC_INVALID_ENV: 'an environment variable has a value that cannot be used',
@@ -89,17 +91,30 @@ export interface ConfigIssue {
   /** Dotted key path inside the file, e.g. `data_collector.sampling_rate`. */
   readonly path: string;
   readonly message: string;
+  /** `MDC_UNKNOWN_KEY` for a key the schema does not have; absent for a bad value. */
+  readonly code?: 'MDC_UNKNOWN_KEY';
 }
 
 export class InvalidConfigError extends MdcError {
   readonly file: string | undefined;
   readonly issues: readonly ConfigIssue[];
-  constructor(file: string | undefined, issues: readonly ConfigIssue[]) {
+  constructor(
+    file: string | undefined,
+    issues: readonly ConfigIssue[],
+    code: 'MDC_INVALID_CONFIG' | 'MDC_UNKNOWN_KEY' = 'MDC_INVALID_CONFIG',
+  ) {
     const where = file ? `${file}: ` : '';
     const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-    super('MDC_INVALID_CONFIG', `${where}invalid configuration: ${list}`);
+    super(code, `${where}invalid configuration: ${list}`);
     this.file = file;
     this.issues = issues;
+  }
+}
+
+/** A YAML file has keys the schema does not know (listed first in `issues`, each with code MDC_UNKNOWN_KEY). */
+export class UnknownKeyError extends InvalidConfigError {
+  constructor(file: string | undefined, issues: readonly ConfigIssue[]) {
+    super(file, issues, 'MDC_UNKNOWN_KEY');
   }
 }
 

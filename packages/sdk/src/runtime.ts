@@ -95,6 +95,10 @@ interface Target {
   readonly uri: (path: string) => string;
   /** Where the collection's data asset points; undefined when no asset is registered (memory sink). */
   readonly assetPath?: string;
+  /** Where the files go, as a user names it: the folder's `azureml://` or `s3://` URI, or an absolute local folder. */
+  readonly destination: string;
+  /** The absolute folder on this machine, for a local folder or a local datastore. */
+  readonly localFolder?: string;
 }
 
 /** A payload or table ready to become an event (see {@link DataCollectorRuntime.emit}). */
@@ -143,6 +147,16 @@ export class Collection {
   /** The collection's folder relative to its datastore, e.g. `modelDataCollector/ep/dep/model_inputs`. */
   get folder(): string | undefined {
     return this.target?.folder;
+  }
+
+  /** Where the collection's files go (`azureml://datastores/<ds>/paths/<folder>`, `s3://…` or a local folder). */
+  get destination(): string | undefined {
+    return this.target?.destination;
+  }
+
+  /** The absolute folder on this machine the files go to, when the datastore is local. */
+  get localFolder(): string | undefined {
+    return this.target?.localFolder;
   }
 
   /** Whether an event with this correlation id is kept (enabled and sampled in); counts the refusals. */
@@ -576,14 +590,19 @@ export class DataCollectorRuntime {
     const dataPath = config?.dataPath;
     if (this.overrideSink) {
       const folder = joinPath('modelDataCollector', this.endpoint, this.deploymentName, name);
-      return { sink: this.overrideSink, folder, uri: (p) => `memory://${p}` };
+      return {
+        sink: this.overrideSink,
+        folder,
+        uri: (p) => `memory://${p}`,
+        destination: `memory://${folder}`,
+      };
     }
     if (dataPath && isS3Uri(dataPath)) {
       const s3 = resolveS3Uri(this.workspace, dataPath);
       const sink = this.sinkFor(`ds:${s3.datastore}`, () =>
         openCloudDatastore(this.workspace, s3.datastore, s3.config, this.cloudOptions()),
       );
-      return { sink, folder: s3.path, uri: s3.uri, assetPath: s3.uri(s3.path) };
+      return { sink, folder: s3.path, uri: s3.uri, assetPath: s3.uri(s3.path), destination: s3.uri(s3.path) };
     }
     if (dataPath && !isAzuremlUri(dataPath)) {
       const abs = isAbsolute(dataPath) ? dataPath : resolve(this.deployment?.dir ?? process.cwd(), dataPath);
@@ -593,6 +612,8 @@ export class DataCollectorRuntime {
         folder: '',
         uri: (p) => pathToFileURL(resolve(abs, p)).href,
         assetPath: pathToFileURL(abs).href,
+        destination: abs,
+        localFolder: abs,
       };
     }
     const loc = dataPath
@@ -614,6 +635,7 @@ export class DataCollectorRuntime {
         folder: loc.path,
         uri: (p) => azuremlUri(loc.datastore, p),
         assetPath: azuremlUri(loc.datastore, loc.path),
+        destination: azuremlUri(loc.datastore, loc.path),
       };
     }
     const root = localDatastoreRoot(this.workspace, ds);
@@ -623,6 +645,8 @@ export class DataCollectorRuntime {
       folder: loc.path,
       uri: (p) => azuremlUri(loc.datastore, p),
       assetPath: azuremlUri(loc.datastore, loc.path),
+      destination: azuremlUri(loc.datastore, loc.path),
+      localFolder: resolve(root, loc.path),
     };
   }
 

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type ConfigIssue, ConfigNotFoundError, InvalidConfigError, InvalidYamlError } from './errors.js';
+import {
+  type ConfigIssue,
+  ConfigNotFoundError,
+  InvalidConfigError,
+  InvalidYamlError,
+  UnknownKeyError,
+} from './errors.js';
+import { checkKeys, type KeyCheck, type KeyCheckOptions, type KeyTree } from './key-check.js';
 
 /** Reads and parses a YAML file; `from` says who named the file (for the not-found message). */
 export function readYamlFile(file: string, from: string): unknown {
@@ -32,6 +39,25 @@ export function validate<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new InvalidConfigError(file, result.error.issues.map(toIssue));
+}
+
+/**
+ * Like {@link validate}, after checking the keys along `tree`: an unknown key throws MDC_UNKNOWN_KEY (listing the
+ * value problems too, since a misspelled key often leaves a required one missing).
+ */
+export function validateKeys<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  file: string | undefined,
+  tree: KeyTree,
+  options?: KeyCheckOptions,
+): { readonly data: z.output<S>; readonly keys: KeyCheck } {
+  const keys = checkKeys(value, tree, options);
+  const result = schema.safeParse(value);
+  const issues = result.success ? [] : result.error.issues.map(toIssue);
+  if (keys.unknown.length) throw new UnknownKeyError(file, [...keys.unknown, ...issues]);
+  if (!result.success) throw new InvalidConfigError(file, issues);
+  return { data: result.data, keys };
 }
 
 function toIssue(issue: z.core.$ZodIssue): ConfigIssue {

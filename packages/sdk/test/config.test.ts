@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   Collector,
   DataCollectorRuntime,
   ERROR_CODES,
+  InvalidConfigError,
   loadDeploymentFile,
   MAX_CUSTOM_COLLECTIONS,
   type MdcError,
@@ -96,6 +98,8 @@ describe("the reference's deployment YAML examples", () => {
       ],
     );
     assert.equal(dep.yaml.instance_type, 'Standard_F2s_v2');
+    assert.deepEqual(dep.notUsedLocally, ['$schema', 'environment', 'instance_type']);
+    assert.deepEqual(dep.notInAzureSchema, []);
     const rt = runtimeFor(file);
     const ctx = new Collector({ name: 'model_inputs', runtime: rt }).collect([{ sepal_length: 5.1 }]);
     new Collector({ name: 'model_outputs', runtime: rt }).collect([{ species: 'setosa' }], ctx);
@@ -114,6 +118,7 @@ describe("the reference's deployment YAML examples", () => {
     assert.equal(dep.deployment, 'blue');
     assert.equal(dep.modelVersion, '1');
     assert.deepEqual([...dep.collections!.keys()], ['request', 'response']);
+    assert.deepEqual(dep.notUsedLocally, ['$schema', 'environment']);
     const rt = runtimeFor(file);
     rt.collection('request').emit({
       correlation: { id: 'r1', getId: () => 'r1' },
@@ -140,6 +145,7 @@ describe("the reference's deployment YAML examples", () => {
         'azureml://datastores/workspaceblobstore/paths/modelDataCollector/my_endpoint/blue/model_inputs',
       dataVersion: '1',
     });
+    assert.deepEqual(dep.notUsedLocally, []);
     assert.equal(
       dep.collections!.get('model_outputs')!.dataPath,
       'azureml://datastores/workspaceblobstore/paths/modelDataCollector/my_endpoint/blue/model_outputs',
@@ -150,6 +156,261 @@ describe("the reference's deployment YAML examples", () => {
     assert.deepEqual(listFiles(blobstore(rt.ws)), [
       'modelDataCollector/my_endpoint/blue/model_outputs/2024/03/05/18/inst.jsonl',
     ]);
+  });
+
+  it('loads the repository example examples/credit-default/deployment.yml', () => {
+    const file = fileURLToPath(new URL('../../../examples/credit-default/deployment.yml', import.meta.url));
+    const dep = loadDeploymentFile(file);
+    assert.equal(dep.endpoint, 'credit-default');
+    assert.deepEqual([...dep.collections!.keys()], ['model_inputs', 'model_outputs', 'request', 'response']);
+    assert.deepEqual(dep.notUsedLocally, ['$schema', 'environment', 'instance_type']);
+  });
+});
+
+// Every key of Azure's managed online deployment schema, as a user could write it (values shortened).
+const EVERY_AZURE_KEY = `$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json
+name: blue
+endpoint_name: my_endpoint
+description: all the keys
+tags: {team: ml}
+properties: {p: v}
+id: /subscriptions/s/deployments/blue
+type: managed
+model:
+  name: iris
+  version: 3
+  path: ./model
+  type: mlflow_model
+  description: the model
+  tags: {a: b}
+  properties: {c: d}
+  flavors: {}
+  stage: Production
+  job_name: train-1
+  datastore: workspaceblobstore
+model_mount_path: /var/azureml-app/model
+code_configuration:
+  code: ./src
+  scoring_script: score.js
+environment:
+  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04
+  conda_file: conda.yml
+environment_variables: {LOG_LEVEL: debug}
+instance_type: Standard_DS3_v2
+instance_count: 2
+app_insights_enabled: true
+scale_settings: {type: default}
+request_settings:
+  request_timeout_ms: 3000
+  max_concurrent_requests_per_instance: 2
+  max_queue_wait_ms: 500
+liveness_probe: {period: 10, initial_delay: 10, timeout: 2, success_threshold: 1, failure_threshold: 30}
+readiness_probe: {period: 10, initial_delay: 10, timeout: 2, success_threshold: 1, failure_threshold: 3}
+egress_public_network_access: disabled
+private_network_connection: false
+resources: {requests: {cpu: '1'}}
+provisioning_state: Succeeded
+auth_mode: key
+data_collector:
+  rolling_rate: Hour
+  sampling_rate: 0.5
+  request_logging:
+    capture_headers: [x-team]
+  collections:
+    model_inputs:
+      enabled: 'True'
+      client_id: 00000000-0000-0000-0000-000000000000
+      data:
+        name: inputs
+        path: azureml://datastores/workspaceblobstore/paths/inputs
+        version: 2
+        data_id: azureml:inputs:2
+`;
+
+describe('unknown keys (MDC_UNKNOWN_KEY) and keys not used locally', () => {
+  it("accepts every key of Azure's deployment schema and lists, in file order, the ones mdc does not use", () => {
+    const dep = loadDeploymentFile(yamlFile(EVERY_AZURE_KEY));
+    assert.equal(dep.deployment, 'blue');
+    assert.equal(dep.modelVersion, '3');
+    assert.equal(dep.samplingRate, 0.5);
+    assert.deepEqual(dep.notUsedLocally, [
+      '$schema',
+      'description',
+      'tags',
+      'properties',
+      'id',
+      'type',
+      'model.type',
+      'model.description',
+      'model.tags',
+      'model.properties',
+      'model.flavors',
+      'model.stage',
+      'model.job_name',
+      'model.datastore',
+      'model_mount_path',
+      'environment',
+      'environment_variables',
+      'instance_type',
+      'app_insights_enabled',
+      'scale_settings',
+      'request_settings.max_queue_wait_ms',
+      'liveness_probe',
+      'readiness_probe',
+      'egress_public_network_access',
+      'private_network_connection',
+      'resources',
+      'provisioning_state',
+      'data_collector.request_logging',
+      'data_collector.collections.model_inputs.client_id',
+      'data_collector.collections.model_inputs.data.data_id',
+    ]);
+    assert.deepEqual(dep.notInAzureSchema, []);
+  });
+
+  const typos: [string, string[], string, string][] = [
+    [
+      'a misspelled data_collector',
+      ['data_colector:', '  collections: {}'],
+      'data_colector',
+      'data_collector',
+    ],
+    ['endpointname', ['endpointname: my_endpoint'], 'endpointname', 'endpoint_name'],
+    ['a misspelled instance_count', ['instance_cont: 2'], 'instance_cont', 'instance_count'],
+    [
+      'collections misspelled',
+      ['data_collector:', '  colections:', '    model_inputs: {enabled: true}'],
+      'data_collector.colections',
+      'collections',
+    ],
+    [
+      'rolling_rate misspelled',
+      ['data_collector:', '  roling_rate: Day'],
+      'data_collector.roling_rate',
+      'rolling_rate',
+    ],
+    [
+      "enabeld: 'True'",
+      ['data_collector:', '  collections:', '    model_inputs:', "      enabeld: 'True'"],
+      'data_collector.collections.model_inputs.enabeld',
+      'enabled',
+    ],
+    [
+      'data.nmae',
+      [
+        'data_collector:',
+        '  collections:',
+        '    m:',
+        '      enabled: true',
+        '      data: {nmae: x, path: ./out}',
+      ],
+      'data_collector.collections.m.data.nmae',
+      'name',
+    ],
+    [
+      'request_logging.capture_header',
+      ['data_collector:', '  request_logging:', '    capture_header: [x-a]'],
+      'data_collector.request_logging.capture_header',
+      'capture_headers',
+    ],
+    [
+      'request_settings.request_timout_ms',
+      ['request_settings:', '  request_timout_ms: 100'],
+      'request_settings.request_timout_ms',
+      'request_timeout_ms',
+    ],
+    ['model.pth', ['model:', '  pth: ./model.onnx'], 'model.pth', 'path'],
+    [
+      'code_configuration.scoring_scrip',
+      ['code_configuration:', '  code: .', '  scoring_script: score.js', '  scoring_scrip: other.js'],
+      'code_configuration.scoring_scrip',
+      'scoring_script',
+    ],
+  ];
+  for (const [what, lines, path, suggestion] of typos) {
+    it(`${what} → MDC_UNKNOWN_KEY at ${path}, did you mean ${suggestion}?`, () => {
+      const file = yamlFile(lines);
+      const err = catchMdc(() => loadDeploymentFile(file)) as MdcError & {
+        issues: { path: string; message: string; code?: string }[];
+      };
+      assert.equal(err.code, 'MDC_UNKNOWN_KEY');
+      assert.ok(err.message.includes(file), 'the file is named');
+      assert.ok(
+        err.message.includes(`${path}: unknown key; did you mean ${suggestion}?`),
+        `"${path}" and "${suggestion}" in: ${err.message}`,
+      );
+      assert.deepEqual(err.issues[0], {
+        path,
+        message: `unknown key; did you mean ${suggestion}?`,
+        code: 'MDC_UNKNOWN_KEY',
+      });
+      assert.ok(err instanceof InvalidConfigError, 'still an InvalidConfigError, with its issues');
+    });
+  }
+
+  it("a typo'd enabled no longer turns a collection off: the runtime refuses to start", () => {
+    const file = yamlFile([
+      'data_collector:',
+      '  collections:',
+      '    model_inputs:',
+      "      enabeld: 'True'",
+    ]);
+    assert.equal(catchMdc(() => runtimeFor(file)).code, 'MDC_UNKNOWN_KEY');
+  });
+
+  it('an unknown nested key far from every known one is refused, listing the keys that exist there', () => {
+    const file = yamlFile(['data_collector:', '  collections:', '    model_inputs:', '      colour: red']);
+    const err = catchMdc(() => loadDeploymentFile(file));
+    assert.equal(err.code, 'MDC_UNKNOWN_KEY');
+    assert.match(
+      err.message,
+      /data_collector\.collections\.model_inputs\.colour: unknown key; expected one of enabled, data, client_id/,
+    );
+  });
+
+  it('lists the unknown keys first, then the value problems a typo causes', () => {
+    const file = yamlFile(['code_configuration:', '  scoring_scrpit: score.js', 'instance_count: 0']);
+    const err = catchMdc(() => loadDeploymentFile(file)) as MdcError & {
+      issues: { path: string; code?: string }[];
+    };
+    assert.equal(err.code, 'MDC_UNKNOWN_KEY');
+    assert.deepEqual(
+      err.issues.map((i) => [i.path, i.code]),
+      [
+        ['code_configuration.scoring_scrpit', 'MDC_UNKNOWN_KEY'],
+        ['code_configuration.scoring_script', undefined],
+        ['instance_count', undefined],
+      ],
+    );
+  });
+
+  it('reports top-level keys far from every known key as not used locally instead of refusing them', () => {
+    const dep = loadDeploymentFile(
+      yamlFile([
+        'name: blue',
+        'x: 1',
+        'team_notes: owned by ml-platform',
+        'kind: Managed',
+        'instance_type: F2',
+      ]),
+    );
+    assert.equal(dep.deployment, 'blue');
+    assert.deepEqual(dep.notUsedLocally, ['x', 'team_notes', 'kind', 'instance_type']);
+    assert.deepEqual(dep.notInAzureSchema, ['x', 'team_notes', 'kind']);
+  });
+
+  it('refuses a top-level key within edit distance 2 of a known one, a transposition counting 1', () => {
+    for (const [key, near] of [
+      ['nmae', 'name'],
+      ['tag', 'tags'],
+      ['Instance_Type', 'instance_type'],
+      ['enviroment', 'environment'],
+      ['data-collector', 'data_collector'],
+    ]) {
+      const err = catchMdc(() => loadDeploymentFile(yamlFile([`${key}: v`])));
+      assert.equal(err.code, 'MDC_UNKNOWN_KEY', key);
+      assert.ok(err.message.includes(`${key}: unknown key; did you mean ${near}?`), err.message);
+    }
   });
 });
 
@@ -434,6 +695,7 @@ describe('options and environment variables', () => {
   it('every code used here is in ERROR_CODES', () => {
     for (const code of [
       'MDC_INVALID_CONFIG',
+      'MDC_UNKNOWN_KEY',
       'MDC_INVALID_YAML',
       'MDC_CONFIG_NOT_FOUND',
       'MDC_INVALID_OPTION',

@@ -32,7 +32,7 @@ export interface DeploymentPlan {
   readonly requestTimeoutMs: number;
   /** `request_settings.max_concurrent_requests_per_instance`; undefined means no limit. */
   readonly maxConcurrentRequests: number | undefined;
-  /** YAML keys accepted for compatibility that do nothing locally (reported at start-up). */
+  /** YAML key paths accepted for compatibility that do nothing locally (DEPLOYMENT_KEYS; reported at start-up). */
   readonly ignored: readonly string[];
 }
 
@@ -93,13 +93,7 @@ export function planDeployment(
     file,
   );
   const authMode = overrides.authMode ?? authModeOf(yaml.auth_mode, file);
-  const ignored = [
-    'environment',
-    'instance_type',
-    'app_insights_enabled',
-    'scale_settings',
-    'egress_public_network_access',
-  ].filter((k) => yaml[k] !== undefined);
+  const ignored = deployment.notUsedLocally;
   return Object.freeze({
     deployment,
     modelPath,

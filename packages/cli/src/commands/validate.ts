@@ -20,6 +20,8 @@ export function registerValidate(program: Command): void {
         name,
         enabled: c.enabled,
         folder: c.enabled ? rt.collection(name).folder : undefined,
+        destination: c.enabled ? rt.collection(name).destination : undefined,
+        localFolder: c.enabled ? rt.collection(name).localFolder : undefined,
         ...(c.dataName ? { dataName: c.dataName } : {}),
         ...(c.dataVersion ? { dataVersion: c.dataVersion } : {}),
       }));
@@ -32,6 +34,8 @@ export function registerValidate(program: Command): void {
         samplingRate: rt.samplingRate,
         workspace: rt.workspace.dir,
         collections,
+        notUsedLocally: deployment.notUsedLocally,
+        notInAzureSchema: deployment.notInAzureSchema,
       };
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -43,7 +47,16 @@ export function registerValidate(program: Command): void {
       );
       process.stdout.write(`  rolling_rate ${summary.rollingRate}, sampling_rate ${summary.samplingRate}\n`);
       for (const c of collections) {
-        process.stdout.write(`  ${c.name}: ${c.enabled ? `enabled -> ${c.folder}` : 'disabled'}\n`);
+        const onDisk = c.localFolder && c.localFolder !== c.destination ? ` (${c.localFolder})` : '';
+        process.stdout.write(
+          `  ${c.name}: ${c.enabled ? `enabled -> ${c.destination}${onDisk}` : 'disabled'}\n`,
+        );
+      }
+      if (deployment.notUsedLocally.length) {
+        const foreign = deployment.notInAzureSchema.length
+          ? ` (not in Azure's deployment schema either: ${deployment.notInAzureSchema.join(', ')})`
+          : '';
+        process.stdout.write(`  not used locally: ${deployment.notUsedLocally.join(', ')}${foreign}\n`);
       }
     });
 }
