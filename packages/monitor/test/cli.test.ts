@@ -16,7 +16,12 @@ const TRAIN = join(ROOT, 'models/credit-default/train.csv');
 const NOW = Date.UTC(2024, 2, 5, 12, 0, 0);
 const HOUR = 3_600_000;
 
-function mdc(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the built CLI; a run still going after `timeoutMs` is killed and reported with code -1. */
+function mdc(
+  args: string[],
+  cwd: string,
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
@@ -24,9 +29,13 @@ function mdc(args: string[], cwd: string): Promise<{ code: number; stdout: strin
     });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -139,6 +148,20 @@ describe('mdc monitor end to end', () => {
     assert.ok(page.length < 1_000_000);
     assert.match(page, /<svg/);
     assert.doesNotMatch(page, /<script/);
+    // value, threshold, alert direction and verdict each in its own cell; no "1.606 ≤ 0.1"-style comparison
+    assert.doesNotMatch(page, /[≤≥]/);
+    const age = f('AGE').metrics[0];
+    const cells = (v: number) => String(Number(v.toPrecision(4)));
+    assert.ok(
+      page.includes(
+        `<tr class="fail"><td>normalized_wasserstein_distance</td><td class="v">${cells(age.value)}</td><td class="v">0.1</td><td>value above it</td><td class="verdict">fail</td></tr>`,
+      ),
+      'the AGE metric row has value, threshold, direction and verdict apart',
+    );
+    assert.match(
+      page,
+      /<tr class="pass"><td>jensen_shannon_distance<\/td><td class="v">[0-9.e-]+<\/td><td class="v">0\.1<\/td><td>value above it<\/td><td class="verdict">pass<\/td><\/tr>/,
+    );
   });
 
   it('passes with exit 0 when production is the training data itself', async () => {
@@ -330,6 +353,119 @@ monitoring_signals:
     const u = await mdc(['monitor', 'drift', '--production', 'x', '--window', 'soon'], dir);
     assert.equal(u.code, 2);
     assert.match(u.stderr, /MDC_INVALID_CONFIG: .*lookback_window_size/);
+  });
+
+  /**
+   * A monitor YAML with `schedule: PT1H` whose production data is a file of training rows 15 years older, so
+   * every run breaches on AGE (exit 3) whatever the clock says.
+   */
+  const scheduledYaml = () => {
+    const rows = trainingRows().slice(0, 300);
+    writeFileSync(
+      join(dir, 'older.csv'),
+      `AGE,SEX\n${rows.map((r) => `${Number(r.AGE) + 15},${r.SEX}`).join('\n')}\n`,
+    );
+    writeFileSync(
+      join(dir, 'scheduled.yml'),
+      `schedule: PT1H
+monitoring_signals:
+  inputs:
+    type: data_drift
+    production_data: { path: older.csv }
+    reference_data: { path: ${TRAIN}, target_column_name: DEFAULT }
+    features: [AGE, SEX]
+`,
+    );
+    return 'scheduled.yml';
+  };
+
+  it('run -f with schedule: in the YAML runs once and exits with the documented code', async () => {
+    const file = scheduledYaml();
+    const started = Date.now();
+    const r = await mdc(['--workspace', ws, 'monitor', 'run', '-f', file, '--no-history'], dir, 30_000);
+    assert.equal(r.code, 3, `exit ${r.code} after ${Date.now() - started} ms\n${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout.match(/^\S+: fail \(/gm)?.length, 1, 'exactly one run');
+    assert.match(r.stdout, /fail {4}AGE: normalized_wasserstein_distance/);
+    assert.doesNotMatch(r.stdout + r.stderr, /next run/);
+    assert.match(
+      r.stderr,
+      /note: ran once; scheduled\.yml has schedule PT1H: `mdc monitor schedule -f scheduled\.yml`/,
+    );
+    // run --every repeats; --runs bounds it (and is refused without --every)
+    const twice = await mdc(
+      [
+        '--workspace',
+        ws,
+        'monitor',
+        'run',
+        '-f',
+        file,
+        '--no-history',
+        '--now',
+        new Date(NOW).toISOString(),
+      ].concat(['--every', 'PT30M', '--runs', '2']),
+      dir,
+      30_000,
+    );
+    assert.equal(twice.code, 3, twice.stderr);
+    assert.equal(twice.stdout.match(/^\S+: fail \(/gm)?.length, 2);
+    assert.match(
+      twice.stdout,
+      /^next run: 2024-03-05T12:30:00\.000Z \(every PT30M; Ctrl-C or SIGTERM stops\)$/m,
+    );
+    const bad = await mdc(['--workspace', ws, 'monitor', 'run', '-f', file, '--runs', '2'], dir, 30_000);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--runs needs --every/);
+  });
+
+  it('schedule -f runs now, prints the next run time and stops cleanly on SIGTERM', async () => {
+    const file = scheduledYaml();
+    const child = spawn(
+      process.execPath,
+      [BIN, '--workspace', ws, 'monitor', 'schedule', '-f', file, '--no-history'],
+      { cwd: dir, env: { ...process.env, MDC_WORKSPACE: '' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('close', (code, signal) => done({ code, signal })),
+    );
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    try {
+      const before = Date.now();
+      const line = await new Promise<string>((done, fail) => {
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          const m = /^next run: (\S+) \(every PT1H; Ctrl-C or SIGTERM stops\)$/m.exec(stdout);
+          if (m) done(m[1]!);
+        });
+        child.on('close', () => fail(new Error(`exited before printing the next run:\n${stdout}${stderr}`)));
+      });
+      const next = Date.parse(line);
+      // the next run is one schedule interval after this run started
+      assert.ok(next > before + 3_600_000 - 60_000 && next <= Date.now() + 3_600_000, line);
+      assert.match(stdout, /inputs \[data_drift\]: fail/);
+      child.kill('SIGTERM');
+      const { code, signal } = await exited;
+      assert.equal(signal, null, 'exits by itself, not killed by the signal');
+      assert.equal(code, 3, "the exit code is the last run's");
+      assert.match(stdout, /stopped by SIGTERM; the exit code is the last run's/);
+      assert.equal(stdout.match(/^\S+: fail \(/gm)?.length, 1, 'one run, no second one on SIGTERM');
+    } finally {
+      clearTimeout(kill);
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('schedule -f refuses a YAML without schedule: and without --every (exit 2)', async () => {
+    writeFileSync(
+      join(dir, 'unscheduled.yml'),
+      `monitoring_signals:\n  a:\n    type: data_drift\n    production_data: { collection: model_inputs, data_window: { lookback_window_size: P1D } }\n    reference_data: { path: ${TRAIN} }\n`,
+    );
+    const r = await mdc(['--workspace', ws, 'monitor', 'schedule', '-f', 'unscheduled.yml'], dir, 30_000);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unscheduled\.yml has no schedule: add `schedule: PT1H`.* or pass --every PT1H/);
   });
 
   it('--every runs on a schedule and writes one dated result per run', async () => {

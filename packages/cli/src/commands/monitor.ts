@@ -174,19 +174,21 @@ async function execute(
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      let start = fixedNow ?? Date.now();
+      // With --now the first run's windows end then, and each later run's one interval later; runs whose time
+      // has already passed run at once (a backfill), later ones wait for their time.
+      let slot = fixedNow ?? Date.now();
       for (let run = 1; ; run++) {
-        const result = await once(config, source, flags, cmd, fixedNow === undefined ? Date.now() : start);
+        const result = await once(config, source, flags, cmd, fixedNow === undefined ? Date.now() : slot);
         process.exitCode = exitCode(result.status);
         if (flags.runs !== undefined && run >= flags.runs) return;
         if (stop.signal.aborted) break;
-        start += everyMs;
-        // A run that took longer than the interval is not repeated at once for every missed slot.
-        if (fixedNow === undefined) while (start <= Date.now()) start += everyMs;
+        slot += everyMs;
+        // A run that took longer than the interval is not repeated at once for every slot it missed.
+        if (fixedNow === undefined) while (slot <= Date.now()) slot += everyMs;
         say(
-          `next run: ${new Date(start).toISOString()} (every ${isoDuration(everyMs)}; Ctrl-C or SIGTERM stops)`,
+          `next run: ${new Date(slot).toISOString()} (every ${isoDuration(everyMs)}; Ctrl-C or SIGTERM stops)`,
         );
-        const wait = fixedNow === undefined ? Math.max(0, start - Date.now()) : 0;
+        const wait = Math.max(0, slot - Date.now());
         await new Promise<void>((done) => {
           const t = setTimeout(done, wait);
           stop.signal.addEventListener('abort', () => {
