@@ -138,6 +138,11 @@ test('start-up failures exit 2 with a coded message', async (t) => {
   });
   const cases: Array<[string, string, RegExp]> = [
     [
+      "code_configuration: {code: ok, scoring_script: score.js}\ndata_colector: {collections: {request: {enabled: 'True'}}}",
+      'MDC_UNKNOWN_KEY',
+      /data_colector: unknown key; did you mean data_collector\?/,
+    ],
+    [
       'code_configuration: {code: missing, scoring_script: score.js}',
       'MDC_SCRIPT_LOAD_FAILED',
       /does not exist/,

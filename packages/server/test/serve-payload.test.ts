@@ -76,7 +76,8 @@ test('mdc serve runs a scoring script and logs request, response, inputs and out
       env: { MDC_LARGE_PAYLOAD_BYTES: '4096' },
     },
   );
-  assert.match(cli.stdout(), /not used locally: environment, instance_type/);
+  // From DEPLOYMENT_KEYS, the SDK's one list of Azure's deployment keys.
+  assert.match(cli.stdout(), /^ {2}not used locally: \$schema, environment, instance_type$/m);
   const score = `${cli.url}/score`;
 
   // liveness and readiness
