@@ -24,9 +24,9 @@ export {
   resolveDeployment,
 } from './deployment-config.js';
 export { DEPLOYMENT_KEYS } from './deployment-keys.js';
-export type { KeyTree, YamlKey } from './key-check.js';
 export * from './errors.js';
 export { EventEncoder, type EventFields, eventSource, eventTime } from './event.js';
+export type { KeyTree, YamlKey } from './key-check.js';
 export {
   azuremlUri,
   type DatastorePath,
