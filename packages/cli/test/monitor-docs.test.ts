@@ -64,6 +64,14 @@ describe('the README drift line and docs/monitoring.md on the demo workspace', (
     assert.equal(features.length, 23);
     for (const f of features)
       assert.equal(f.status, f.feature === DEMO_DRIFT.feature ? 'fail' : 'pass', f.feature);
+    // left out, the label is compared as a feature; the finding says how to name it as the target
+    const t = args.indexOf('--target');
+    assert.ok(t > 0, 'the README line names the target');
+    const untargeted = mdc([...args.slice(0, t), ...args.slice(t + 2)], { cwd });
+    assert.match(
+      untargeted.stdout,
+      /error: DEFAULT: no such column in the production data; if it is the label, name it as the target \(--target DEFAULT, or reference_data\.target_column_name: DEFAULT\)/,
+    );
   });
 
   it('the monitor YAML shown in docs/monitoring.md is examples/credit-default/monitor.yml', () => {

@@ -84,7 +84,10 @@ export function computeDrift(
       findings.push({
         severity: 'error',
         feature: name,
-        message: `${name}: no such column in the production data`,
+        message:
+          refCol && !options.targetColumn
+            ? `${name}: no such column in the production data; if it is the label, name it as the target (--target ${name}, or reference_data.target_column_name: ${name})`
+            : `${name}: no such column in the production data`,
       });
     const type = featureType(name, reference, production, options.featureTypes, findings) ?? 'numerical';
     const thresholds = options.thresholds[type];
