@@ -43,6 +43,16 @@ export const ERROR_CODES = {
   MDC_SCORING_ERROR: "HTTP 500: the scoring script's run() threw or rejected",
   MDC_NOT_READY: 'HTTP 503: the deployment is starting (init() has not finished) or shutting down',
   MDC_SCORING_TIMEOUT: 'HTTP 504: run() did not answer within request_settings.request_timeout_ms',
+  MDC_WORKER_EXITED:
+    'HTTP 502: the Python worker exited (crash, os._exit, kill, or a run() past the timeout) while handling the request; it is restarted',
+  MDC_PYTHON_NOT_FOUND:
+    'the Python interpreter for a .py scoring script (--python, MDC_PYTHON, else python3) cannot be started',
+  MDC_BAD_EVENT_HEADER:
+    'HTTP 400: a data-collector sidecar post has no ce-type azureml.inference.<collection>, or a bad ce-time',
+  MDC_COLLECTION_DISABLED:
+    'HTTP 404: a data-collector sidecar post names a collection the deployment YAML does not enable',
+  MDC_UNSUPPORTED_MEDIA_TYPE:
+    'HTTP 415: a data-collector sidecar post is neither application/json nor application/octet-stream',
   MDC_UPSTREAM_UNAVAILABLE:
     'HTTP 502: mdc proxy could not reach its target, or the target broke the connection',
   MDC_UPSTREAM_TIMEOUT: 'HTTP 504: the target of mdc proxy did not answer in time',
@@ -59,6 +69,8 @@ export const ERROR_CODES = {
     'a cloud file is not the length the spool expects (two processes share an instance id, or it was changed)',
   MDC_SPOOL_LOCKED: 'another live process already uses the spool of this instance id',
   MDC_DATASTORE_EXISTS: 'mdc datastore create was given the name of a datastore that already exists',
+  MDC_DATASTORE_CHECK_FAILED:
+    'mdc datastore --check: a local folder cannot be created, written and cleaned up, or a cloud store does not answer',
   MDC_WEBHOOK_FAILED:
     'mdc monitor could not POST its results to the alert webhook (network error, timeout or non-2xx)',
 } as const;
@@ -328,8 +340,14 @@ export class DatastoreExistsError extends MdcError {
   constructor(name: string) {
     super(
       'MDC_DATASTORE_EXISTS',
-      `datastore "${name}" already exists (delete it first, or pick another name)`,
+      `datastore "${name}" already exists (pass --replace to replace it, or pick another name)`,
     );
+  }
+}
+
+export class DatastoreCheckFailedError extends MdcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MDC_DATASTORE_CHECK_FAILED', message, options);
   }
 }
 

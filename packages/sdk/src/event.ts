@@ -24,6 +24,10 @@ export interface EventFields {
   readonly method?: string;
   /** Set for tabular data from collect(). */
   readonly collectDataType?: string;
+  /** `agent` of an event another client made (the sidecar's `ce-agent`). @default this SDK's {@link AGENT} */
+  readonly agent?: string;
+  /** `modelversion` of an event another client made (the sidecar's `ce-model-version`). @default the collection's */
+  readonly modelVersion?: string;
   /** True when `data` is the URI of a separately stored payload. */
   readonly dataInBlob?: boolean;
   /** Extra CloudEvents extension attributes (lowercase names), e.g. `statuscode`. */
@@ -123,12 +127,14 @@ export class EventEncoder {
   private method: string | undefined;
   private pathMethod: Buffer = EMPTY;
   private collectDataType: string | undefined;
+  private agent: string | undefined;
+  private eventModelVersion: string | undefined;
   private beforeRange: Buffer = EMPTY;
 
   constructor(source: string, collection: string, modelVersion: string) {
     this.typePrefix = `","source":${q(source)},"type":${q(`azureml.inference.${collection}`)},"datacontenttype":`;
     this.modelVersion = modelVersion;
-    this.setCollectDataType(undefined);
+    this.setEnvelopeTail(undefined, undefined, undefined);
   }
 
   /** Writes one event as a line ending in `\n` into `out`; returns the line's byte length. */
@@ -146,7 +152,12 @@ export class EventEncoder {
           (f.method !== undefined ? `,"method":${q(f.method)}` : ''),
       );
     }
-    if (f.collectDataType !== this.collectDataType) this.setCollectDataType(f.collectDataType);
+    if (
+      f.collectDataType !== this.collectDataType ||
+      f.agent !== this.agent ||
+      f.modelVersion !== this.eventModelVersion
+    )
+      this.setEnvelopeTail(f.collectDataType, f.agent, f.modelVersion);
     const afterId = this.afterId;
     const pathMethod = this.pathMethod;
     const correlation = correlationBytes(f);
@@ -219,12 +230,18 @@ export class EventEncoder {
     return buf.toString('utf8', 0, n);
   }
 
-  private setCollectDataType(type: string | undefined): void {
+  private setEnvelopeTail(
+    type: string | undefined,
+    agent: string | undefined,
+    modelVersion: string | undefined,
+  ): void {
     this.collectDataType = type;
+    this.agent = agent;
+    this.eventModelVersion = modelVersion;
     this.beforeRange = utf8(
-      `,"modelversion":${q(this.modelVersion)}` +
+      `,"modelversion":${q(modelVersion ?? this.modelVersion)}` +
         (type !== undefined ? `,"collectdatatype":${q(type)}` : '') +
-        `,"agent":${q(AGENT)},"contentrange":"`,
+        `,"agent":${q(agent ?? AGENT)},"contentrange":"`,
     );
   }
 }

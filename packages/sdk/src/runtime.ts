@@ -114,6 +114,12 @@ export interface EmitInput {
   readonly extensions?: Readonly<Record<string, string | number>>;
   /** Rows in `json` (for merging). */
   readonly rowCount?: number;
+  /** The event's time (ms since the epoch) when another client stamped it (the sidecar's `ce-time`). @default now */
+  readonly time?: number;
+  /** `agent` when another client made the event. @default this SDK's */
+  readonly agent?: string;
+  /** `modelversion` when another client made the event. @default the deployment's */
+  readonly modelVersion?: string;
 }
 
 /** One collection inside a runtime; Collectors with the same name share it. */
@@ -177,7 +183,7 @@ export class Collection {
   emit(input: EmitInput): void {
     const target = this.target!;
     const rt = this.runtime;
-    const now = rt.clock();
+    const now = input.time ?? rt.clock();
     if (!this.registered) this.register(target);
     if (input.json !== undefined && rt.mergeWindowMs > 0 && input.rowCount !== undefined) {
       this.addToMerge(input, now);
@@ -224,6 +230,8 @@ export class Collection {
       path: input.path,
       method: input.method,
       collectDataType: input.collectDataType,
+      agent: input.agent,
+      modelVersion: input.modelVersion,
       dataInBlob: raw !== undefined,
       extensions: input.extensions,
     };
