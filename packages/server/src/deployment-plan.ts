@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import {
   type DeploymentConfig,
@@ -8,6 +8,7 @@ import {
   ScriptLoadError,
   type Workspace,
 } from 'model-data-collector';
+import { parse } from 'yaml';
 
 /** Where the workspace keeps registered models: `<workspace>/models/<name>/<version>/`. */
 export const MODELS_DIR = 'models';
@@ -26,6 +27,13 @@ export interface DeploymentPlan {
   readonly modelDir: string | undefined;
   /** Absolute path of the scoring script; undefined for a no-code (ONNX / MLflow) deployment. */
   readonly scoringScript: string | undefined;
+  /** `code_configuration.code` resolved (the scoring script's folder when there is no code key). */
+  readonly codeDir: string | undefined;
+  /**
+   * What runs `/score`: a Node.js script, a Python script in a worker process, the built-in ONNX scorer, or the
+   * built-in Python scorer of an MLflow model with a `sklearn` / `python_function` flavor (no onnx flavor).
+   */
+  readonly runner: 'node' | 'python' | 'onnx' | 'mlflow-python';
   readonly instanceCount: number;
   readonly authMode: AuthMode;
   /** `request_settings.request_timeout_ms`. @default 5000 (the reference's default) */
@@ -42,7 +50,7 @@ export interface PlanOverrides {
   readonly requestTimeoutMs?: number;
 }
 
-const SCRIPT_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+const SCRIPT_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.py']);
 
 /** Resolves the model, scoring script and request settings of a deployment. Throws MdcErrors naming the key. */
 export function planDeployment(
@@ -56,16 +64,19 @@ export function planDeployment(
   const modelDir = modelPath === undefined ? undefined : dirname(modelPath);
 
   let scoringScript: string | undefined;
+  let codeDir: string | undefined;
+  let runner: DeploymentPlan['runner'] = 'onnx';
   const cc = yaml.code_configuration;
   if (cc) {
-    const codeDir = resolve(deployment.dir, cc.code ?? '.');
+    codeDir = resolve(deployment.dir, cc.code ?? '.');
     scoringScript = resolve(codeDir, cc.scoring_script);
     if (!SCRIPT_EXTENSIONS.has(extname(scoringScript))) {
       throw new ScriptLoadError(
-        `code_configuration.scoring_script: ${basename(scoringScript)} is not a JavaScript or TypeScript file ` +
-          `(.js, .mjs, .cjs, .ts); mdc serve runs Node.js scoring scripts`,
+        `code_configuration.scoring_script: ${basename(scoringScript)} is not a Python, JavaScript or ` +
+          `TypeScript file (.py, .js, .mjs, .cjs, .ts)`,
       );
     }
+    runner = extname(scoringScript) === '.py' ? 'python' : 'node';
     if (!existsSync(scoringScript) || !statSync(scoringScript).isFile()) {
       throw new ScriptLoadError(
         `code_configuration.scoring_script: ${scoringScript} does not exist (code: ${codeDir})`,
@@ -75,10 +86,13 @@ export function planDeployment(
     throw new NothingToServeError(
       `${file ?? 'the deployment'} has neither code_configuration.scoring_script nor a model to serve`,
     );
+  } else if (isPythonMlflowModel(modelPath)) {
+    runner = 'mlflow-python';
+    codeDir = statSync(modelPath).isDirectory() ? modelPath : dirname(modelPath);
   } else if (!isOnnxModel(modelPath)) {
     throw new NothingToServeError(
-      `${modelPath} is not an .onnx file or an MLflow model folder with an onnx flavor, and the deployment has ` +
-        `no code_configuration.scoring_script to run it`,
+      `${modelPath} is not an .onnx file or an MLflow model folder (onnx, sklearn or python_function flavor), ` +
+        `and the deployment has no code_configuration.scoring_script to run it`,
     );
   }
 
@@ -99,6 +113,8 @@ export function planDeployment(
     modelPath,
     modelDir,
     scoringScript,
+    codeDir,
+    runner,
     instanceCount: overrides.instanceCount ?? yaml.instance_count ?? 1,
     authMode,
     requestTimeoutMs,
@@ -113,6 +129,28 @@ export function isOnnxModel(path: string): boolean {
     return extname(path).toLowerCase() === '.onnx' || basename(path) === 'MLmodel';
   if (existsSync(join(path, 'MLmodel'))) return true;
   return onnxFilesIn(path).length === 1;
+}
+
+/**
+ * True for an MLflow model folder whose `MLmodel` has a `sklearn` or `python_function` flavor and no `onnx` one:
+ * it is served by the built-in Python scorer (the ONNX scorer keeps every model it can run).
+ */
+export function isPythonMlflowModel(path: string): boolean {
+  const file = statSync(path).isDirectory()
+    ? join(path, 'MLmodel')
+    : basename(path) === 'MLmodel'
+      ? path
+      : '';
+  if (file === '' || !existsSync(file)) return false;
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch {
+    return false; // the ONNX path reports an unreadable MLmodel with its own error
+  }
+  const flavors = (doc as { flavors?: unknown } | null)?.flavors;
+  if (typeof flavors !== 'object' || flavors === null) return false;
+  return !('onnx' in flavors) && ('sklearn' in flavors || 'python_function' in flavors);
 }
 
 /** The model file the built-in scorer loads for a model path (a folder holding one `.onnx` file → that file). */

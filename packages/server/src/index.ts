@@ -37,3 +37,11 @@ export {
   urlOf,
 } from './serve.js';
 export { runServe } from './serve-process.js';
+export {
+  createSidecar,
+  DEFAULT_SIDECAR_PORT,
+  SIDECAR_PATH,
+  type Sidecar,
+  type SidecarOptions,
+} from './sidecar.js';
+export { type RunSidecarOptions, runSidecar } from './sidecar-process.js';

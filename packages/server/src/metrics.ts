@@ -38,7 +38,11 @@ const STAT_COUNTERS = [
  */
 export function createMetrics(
   runtime: DataCollectorRuntime,
-  extra: { payloadErrors?: () => ReadonlyMap<string, number> } = {},
+  extra: {
+    payloadErrors?: () => ReadonlyMap<string, number>;
+    workerRestarts?: () => ReadonlyMap<string, number>;
+    sidecarPosts?: () => ReadonlyMap<string, number>;
+  } = {},
 ): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -89,6 +93,33 @@ export function createMetrics(
       for (const [collection, n] of extra.payloadErrors?.() ?? []) this.inc({ collection }, n);
     },
   });
+  const mapCounter = (name: string, help: string, label: string, read: () => ReadonlyMap<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of read()) this.inc({ [label]: key }, n);
+      },
+    });
+  if (extra.workerRestarts) {
+    mapCounter(
+      'mdc_python_worker_restarts_total',
+      'Python workers restarted after they exited (reason exit) or a run() passed the timeout (reason timeout)',
+      'reason',
+      extra.workerRestarts,
+    );
+  }
+  if (extra.sidecarPosts) {
+    mapCounter(
+      'mdc_sidecar_posts_total',
+      'Posts to the data-collector sidecar (/modeldata/log), by outcome: accepted or the error code answered',
+      'outcome',
+      extra.sidecarPosts,
+    );
+  }
   const queueGauge = (
     name: string,
     help: string,

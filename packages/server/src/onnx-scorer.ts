@@ -15,11 +15,7 @@ export function createOnnxScorer(
   onCollectError: (err: Error) => void,
 ): Scorer {
   let model: OnnxModel | undefined;
-  const configured = runtime.deployment?.collections;
-  const collector = (name: string) =>
-    configured?.get(name)?.enabled ? new Collector({ name, runtime, onError: onCollectError }) : undefined;
-  const inputs = collector('model_inputs');
-  const outputs = collector('model_outputs');
+  const { inputs, outputs } = autoCollectors(runtime, onCollectError);
   const target = onnxModelTarget(modelPath);
   return {
     kind: 'onnx',
@@ -45,7 +41,19 @@ export function createOnnxScorer(
   };
 }
 
-function safeCollect(
+/** The Collectors of a no-code model: `model_inputs` / `model_outputs`, each only when the YAML enables it. */
+export function autoCollectors(
+  runtime: DataCollectorRuntime,
+  onError: (err: Error) => void,
+): { inputs: Collector | undefined; outputs: Collector | undefined } {
+  const configured = runtime.deployment?.collections;
+  const collector = (name: string) =>
+    configured?.get(name)?.enabled ? new Collector({ name, runtime, onError }) : undefined;
+  return { inputs: collector('model_inputs'), outputs: collector('model_outputs') };
+}
+
+/** collect() that never fails the request: an error goes to `onError`, and the context given is kept. */
+export function safeCollect(
   c: Collector | undefined,
   rows: unknown,
   onError: (err: Error) => void,

@@ -14,7 +14,7 @@ import { authorize, type EndpointKeys } from './endpoint-keys.js';
 import { toErrorAnswer } from './http-error.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { PayloadLogger } from './payload-log.js';
-import { isScoreResponse, type ScoreRequestInfo, type Scorer } from './scorer.js';
+import { isScoreResponse, RawJson, type ScoreRequestInfo, type Scorer } from './scorer.js';
 import { throttled } from './throttle.js';
 
 export interface ScoreServerOptions {
@@ -30,6 +30,8 @@ export interface ScoreServerOptions {
   readonly logLevel?: string;
   /** Longest wait for in-flight requests at close() before their connections are cut. @default 30000 */
   readonly drainTimeoutMs?: number;
+  /** Posts answered by the data-collector sidecar next to a Python worker, by outcome (for /metrics). */
+  readonly sidecarPosts?: () => ReadonlyMap<string, number>;
 }
 
 /** A running (or ready to listen) scoring server for one deployment. */
@@ -58,7 +60,8 @@ type TaggedRequest = IncomingMessage & {
 };
 /** What /score learned about the bodies while answering, so payload logging does not decode them again. */
 interface CollectTag {
-  requestIsJson: boolean;
+  /** Undefined when the body was not decoded (a scorer that takes raw bytes): payload logging checks it. */
+  requestIsJson: boolean | undefined;
   responseIsJson: boolean;
   /** The request body as decoded for run() (JSON and text bodies). */
   requestText: string | undefined;
@@ -91,11 +94,16 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
     ),
   );
   const payloads = new PayloadLogger(runtime, (err, collection) => warnCollect(err, collection));
-  const metrics = createMetrics(runtime, { payloadErrors: () => payloads.errors });
+  const metrics = createMetrics(runtime, {
+    payloadErrors: () => payloads.errors,
+    workerRestarts: scorer.restarts ? () => scorer.restarts! : undefined,
+    sidecarPosts: options.sidecarPosts,
+  });
   let ready = false;
   let closing: Promise<void> | undefined;
   let inFlight = 0;
-  const maxConcurrent = plan.maxConcurrentRequests;
+  // A scorer that queues requests itself (the Python worker) is given them all.
+  const maxConcurrent = scorer.limitsConcurrency ? undefined : plan.maxConcurrentRequests;
 
   // Every body arrives as bytes: payload logging stores them as sent, and /score decodes them by Content-Type.
   app.removeAllContentTypeParsers();
@@ -206,7 +214,9 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
       }
       const body = (request.body as Buffer | undefined) ?? EMPTY;
       const contentType = request.headers['content-type'];
-      const data = decodeBody(body, contentType);
+      const data = scorer.takesRawBody
+        ? { value: body, isJson: undefined, text: undefined }
+        : decodeBody(body, contentType);
       tag.requestIsJson = data.isJson;
       tag.requestText = data.text;
       const info: ScoreRequestInfo = {
@@ -224,6 +234,7 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
         result = await withTimeout(
           runWithRequestContext(raw[CORRELATION]!, () => scorer.run(data.value, info)),
           plan.requestTimeoutMs,
+          () => scorer.timedOut?.(info),
         );
       } finally {
         inFlight--;
@@ -290,13 +301,13 @@ function decodeBody(
   }
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HttpError('MDC_SCORING_TIMEOUT', 504, `run() did not answer within ${ms} ms`)),
-      ms,
-    );
+    timer = setTimeout(() => {
+      reject(new HttpError('MDC_SCORING_TIMEOUT', 504, `run() did not answer within ${ms} ms`));
+      onTimeout?.();
+    }, ms);
   });
   try {
     return await Promise.race([work, timeout]);
@@ -306,6 +317,10 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 function sendResult(reply: FastifyReply, result: unknown, tag: { responseIsJson: boolean }): FastifyReply {
+  if (result instanceof RawJson) {
+    tag.responseIsJson = true;
+    return reply.type('application/json').send(result.text);
+  }
   if (!isScoreResponse(result)) {
     if (Buffer.isBuffer(result) || result instanceof Uint8Array) {
       return reply.type('application/octet-stream').send(Buffer.from(result));

@@ -21,6 +21,11 @@ export interface ScoreResponse {
   readonly body?: unknown;
 }
 
+/** A body that is JSON text already (a Python worker's answer): sent as it is, with no second serialization. */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** Something that answers `POST /score`: a scoring script, or the built-in ONNX / MLflow scorer. */
 export interface Scorer {
   /** `script` or `onnx`, for the start-up line. */
@@ -33,6 +38,14 @@ export interface Scorer {
   run(data: unknown, request: ScoreRequestInfo): Promise<unknown>;
   /** Releases resources at shutdown (a script's optional `shutdown()` export). */
   close(): Promise<void>;
+  /** run() gets the body's bytes undecoded (a Python script decodes the text itself, as under Azure's server). */
+  readonly takesRawBody?: boolean;
+  /** The scorer queues requests beyond its own concurrency limit, so the server does not answer 429 for it. */
+  readonly limitsConcurrency?: boolean;
+  /** Told when the server answered 504 for a request still in run(). */
+  timedOut?(request: ScoreRequestInfo): void;
+  /** Restarts of the scorer's worker process by reason, for /metrics. */
+  readonly restarts?: ReadonlyMap<string, number>;
 }
 
 const RESPONSE_KEYS = new Set(['status', 'headers', 'body']);

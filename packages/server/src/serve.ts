@@ -12,7 +12,9 @@ import {
 import { type AuthMode, type DeploymentPlan, planDeployment } from './deployment-plan.js';
 import { type EndpointKeys, getEndpointKeys } from './endpoint-keys.js';
 import { createOnnxScorer } from './onnx-scorer.js';
+import { resolvePython, startPythonRunner } from './python/python-runner.js';
 import { createScoreServer, type ScoreServer } from './score-server.js';
+import type { Scorer } from './scorer.js';
 import { loadScoringScript } from './script-scorer.js';
 
 export interface ServeOptions {
@@ -38,6 +40,8 @@ export interface ServeOptions {
   readonly drainTimeoutMs?: number;
   /** Where start-up lines go. @default stdout */
   readonly print?: (line: string) => void;
+  /** Interpreter of a `.py` scoring script. @default `MDC_PYTHON`, else `python3` on PATH */
+  readonly python?: string;
 }
 
 export const DEFAULT_PORT = 5001;
@@ -49,6 +53,8 @@ export interface PreparedDeployment {
   readonly workspace: Workspace;
   readonly plan: DeploymentPlan;
   readonly keys: EndpointKeys | undefined;
+  /** The Python interpreter, checked to start, for a `.py` script or a Python MLflow model. */
+  readonly python: string | undefined;
 }
 
 /** Loads the YAML, resolves model, script and settings, and makes the endpoint keys when auth_mode is key. */
@@ -61,7 +67,12 @@ export function prepareDeployment(options: ServeOptions): PreparedDeployment {
     requestTimeoutMs: options.requestTimeoutMs,
   });
   const keys = plan.authMode === 'key' ? getEndpointKeys(workspace.dir) : undefined;
-  return { deployment, workspace, plan, keys };
+  const python = isPython(plan) ? resolvePython(options.python) : undefined;
+  return { deployment, workspace, plan, keys, python };
+}
+
+function isPython(plan: DeploymentPlan): boolean {
+  return plan.runner === 'python' || plan.runner === 'mlflow-python';
 }
 
 /** One serving process: the runtime, the scorer and the HTTP server, listening and initialized. */
@@ -101,12 +112,27 @@ export async function startInstance(
     process.env.MDC_MODEL_DIR = plan.modelDir;
     process.env.MDC_MODEL_PATH = plan.modelPath;
   }
+  let sidecarPosts: (() => ReadonlyMap<string, number>) | undefined;
+  let scorer: Scorer | undefined;
   try {
-    const scorer = plan.scoringScript
-      ? await loadScoringScript(plan.scoringScript)
-      : createOnnxScorer(plan.modelPath!, runtime, (err) =>
-          server?.app.log.warn({ err }, `auto-collection: ${err.message}`),
-        );
+    if (isPython(plan)) {
+      const python = await startPythonRunner({
+        plan,
+        runtime,
+        python: prepared.python!,
+        instanceId,
+        maxBodyBytes: options.maxBodyBytes,
+        log: (level, fields, msg) => server?.app.log[level](fields, msg),
+      });
+      scorer = python.scorer;
+      sidecarPosts = () => python.sidecar.counts;
+    } else {
+      scorer = plan.scoringScript
+        ? await loadScoringScript(plan.scoringScript)
+        : createOnnxScorer(plan.modelPath!, runtime, (err) =>
+            server?.app.log.warn({ err }, `auto-collection: ${err.message}`),
+          );
+    }
     server = createScoreServer({
       plan,
       runtime,
@@ -115,6 +141,7 @@ export async function startInstance(
       maxBodyBytes: options.maxBodyBytes,
       logLevel: options.logLevel,
       drainTimeoutMs: options.drainTimeoutMs,
+      sidecarPosts,
     });
     const host = options.host ?? DEFAULT_HOST;
     const port = options.port ?? DEFAULT_PORT;
@@ -130,6 +157,7 @@ export async function startInstance(
     const s = server;
     return { server: s, runtime, address, instanceId, close: () => s.close() };
   } catch (err) {
+    if (!server) await scorer?.close().catch(() => {});
     await (server ? server.close() : runtime.shutdown()).catch(() => {});
     throw err;
   }
@@ -140,9 +168,11 @@ export function describeDeployment(prepared: PreparedDeployment): string[] {
   const { deployment, plan, workspace } = prepared;
   const lines = [
     `mdc serve: ${deployment.endpoint}/${deployment.deployment} from ${deployment.file ?? '(inline)'}`,
-    plan.scoringScript
-      ? `  scoring script ${plan.scoringScript}${plan.modelPath ? `, model ${plan.modelPath}` : ''}`
-      : `  built-in ONNX scorer for ${plan.modelPath}`,
+    plan.runner === 'mlflow-python'
+      ? `  built-in Python scorer for the MLflow model ${plan.modelPath} (${prepared.python})`
+      : plan.scoringScript
+        ? `  ${plan.runner === 'python' ? `Python (${prepared.python}) ` : ''}scoring script ${plan.scoringScript}${plan.modelPath ? `, model ${plan.modelPath}` : ''}`
+        : `  built-in ONNX scorer for ${plan.modelPath}`,
   ];
   const on = [...(deployment.collections ?? new Map())].filter(([, c]) => c.enabled).map(([n]) => n);
   lines.push(`  collections: ${on.length ? on.join(', ') : 'none'} (workspace ${workspace.dir})`);

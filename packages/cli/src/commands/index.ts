@@ -10,6 +10,7 @@ import { registerProxy } from './proxy.js';
 import { registerQuery } from './query.js';
 import { registerRead } from './read.js';
 import { registerServe } from './serve.js';
+import { registerSidecar } from './sidecar.js';
 import { registerStudio } from './studio.js';
 import { registerValidate } from './validate.js';
 
@@ -19,6 +20,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerValidate,
   registerServe,
   registerProxy,
+  registerSidecar,
   registerKeys,
   registerLs,
   registerData,

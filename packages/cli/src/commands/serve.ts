@@ -41,6 +41,10 @@ export function registerServe(program: Command): void {
       intOption('--drain-timeout-ms', 0),
       30000,
     )
+    .option(
+      '--python <interpreter>',
+      'Python for a .py scoring script or a Python MLflow model, e.g. .venv/bin/python (default: MDC_PYTHON, else python3)',
+    )
     .option('--log-level <level>', 'server log level on stderr (fatal, error, warn, info, debug)', 'info')
     .action(async (opts: ServeFlags, cmd: Command) => {
       // Loaded on use: the server (fastify, onnxruntime) stays out of every other command's start-up.
@@ -56,6 +60,7 @@ export function registerServe(program: Command): void {
         maxBodyBytes: opts.maxBodyBytes,
         drainTimeoutMs: opts.drainTimeoutMs,
         logLevel: opts.logLevel,
+        python: opts.python,
       });
       exitWhenDone(code);
     });
@@ -71,6 +76,7 @@ interface ServeFlags {
   maxBodyBytes?: number;
   drainTimeoutMs: number;
   logLevel: string;
+  python?: string;
 }
 
 function authMode(v: string | undefined): AuthMode | undefined {

@@ -13,6 +13,11 @@ export {
   type ScoringRow,
   type ScoringTable,
 } from './mlflow-input.js';
-export { type MlflowOnnxInfo, readMlflowOnnxInfo } from './mlmodel.js';
+export {
+  type MlflowModelInfo,
+  type MlflowOnnxInfo,
+  readMlflowModel,
+  readMlflowOnnxInfo,
+} from './mlmodel.js';
 export { type LoadOnnxModelOptions, loadOnnxModel, type OnnxModel } from './onnx-model.js';
 export { type OutputRow, type OutputValue, outputsToRows } from './outputs.js';

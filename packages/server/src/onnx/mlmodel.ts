@@ -16,8 +16,18 @@ export interface MlflowOnnxInfo {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Reads `<dir>/MLmodel` and checks that it has an `onnx` flavor. */
-export async function readMlflowOnnxInfo(dir: string): Promise<MlflowOnnxInfo> {
+/** An `MLmodel` file, parsed: its document, flavor names and signature columns. */
+export interface MlflowModelInfo {
+  readonly file: string;
+  readonly doc: Record<string, unknown> & { flavors: Record<string, unknown> };
+  /** The `flavors` keys, e.g. `['onnx', 'python_function']`. */
+  readonly flavors: readonly string[];
+  /** Column names of a column-based `signature.inputs`; undefined for tensor signatures or none. */
+  readonly featureColumns: readonly string[] | undefined;
+}
+
+/** Reads `<dir>/MLmodel`. Throws MDC_MODEL_LOAD_FAILED when it cannot be read or has no flavors. */
+export async function readMlflowModel(dir: string): Promise<MlflowModelInfo> {
   const file = join(dir, 'MLmodel');
   let doc: unknown;
   try {
@@ -28,7 +38,18 @@ export async function readMlflowOnnxInfo(dir: string): Promise<MlflowOnnxInfo> {
   if (!isObject(doc) || !isObject(doc.flavors)) {
     throw new ModelLoadError(`${file} has no flavors section`);
   }
-  const flavors = Object.keys(doc.flavors);
+  const signature = isObject(doc.signature) ? doc.signature : {};
+  return {
+    file,
+    doc: doc as MlflowModelInfo['doc'],
+    flavors: Object.keys(doc.flavors),
+    featureColumns: signatureColumns(signature.inputs, file),
+  };
+}
+
+/** Reads `<dir>/MLmodel` and checks that it has an `onnx` flavor. */
+export async function readMlflowOnnxInfo(dir: string): Promise<MlflowOnnxInfo> {
+  const { file, doc, flavors, featureColumns } = await readMlflowModel(dir);
   const onnx = doc.flavors.onnx;
   if (!isObject(onnx)) {
     throw new ModelLoadError(
@@ -36,12 +57,7 @@ export async function readMlflowOnnxInfo(dir: string): Promise<MlflowOnnxInfo> {
     );
   }
   const data = typeof onnx.data === 'string' && onnx.data !== '' ? onnx.data : 'model.onnx';
-  const signature = isObject(doc.signature) ? doc.signature : {};
-  return {
-    onnxPath: resolve(dir, data),
-    featureColumns: signatureColumns(signature.inputs, file),
-    flavors,
-  };
+  return { onnxPath: resolve(dir, data), featureColumns, flavors };
 }
 
 /**

@@ -1,0 +1,310 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { HttpError, InitFailedError } from 'model-data-collector';
+import { RawJson, type ScoreRequestInfo, type ScoreResponse, type Scorer } from '../scorer.js';
+import { FrameReader, type WorkerFrame } from './frames.js';
+
+/** The worker module shipped in this package (`python/mdc_worker.py`). */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/mdc_worker.py', import.meta.url));
+
+export type LogFn = (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
+
+export interface PythonScorerOptions {
+  /** The interpreter: `--python`, else `MDC_PYTHON`, else `python3`. */
+  readonly python: string;
+  /** The scoring script (`score.py`), or the model folder when {@link builtin} is set. */
+  readonly script: string;
+  /** `code_configuration.code`: put first on `sys.path`. */
+  readonly codeDir: string;
+  /** A scoring module shipped with mdc that serves a model with no script of the user's (no-code MLflow). */
+  readonly builtin?: string;
+  /** `max_concurrent_requests_per_instance`: run() calls at once (a thread pool in the worker above 1). @default 1 */
+  readonly concurrency?: number;
+  /** Environment of the worker on top of this process's (the sidecar's address, the model folder). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Names the worker in log lines. */
+  readonly instanceId: string;
+  readonly log: LogFn;
+  /** Called before the worker is stopped and after it exited: lets the sidecar take the posts still on their way. */
+  readonly settle?: () => Promise<void>;
+  /** Called at the end of close(), after the worker exited. */
+  readonly onClosed?: () => Promise<void>;
+  /** Longest wait for the worker to exit after its input is closed. @default 10000 */
+  readonly stopTimeoutMs?: number;
+}
+
+interface Job {
+  readonly id: number;
+  readonly request: ScoreRequestInfo;
+  /** What run() is given as its text (the request body, or what a built-in scorer made of it). */
+  readonly body: Buffer;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/** More restarts than this within a minute and the worker is not started again until a minute has passed. */
+const MAX_RESTARTS_PER_MINUTE = 10;
+
+/**
+ * Runs a Python `score.py` the way Azure's inference server does — `init()` once per worker, `run(raw_data)` per
+ * request with the body as text — in one child process per instance, speaking mdc_worker.py's pipe protocol.
+ * Requests beyond `concurrency` wait in order; a worker that dies answers its in-flight requests with
+ * MDC_WORKER_EXITED (502) and is restarted (counted in {@link restarts}); a run() past the request timeout
+ * kills the worker, since a Python thread cannot be stopped any other way.
+ */
+export class PythonScorer implements Scorer {
+  readonly kind = 'python';
+  readonly description: string;
+  readonly takesRawBody = true;
+  readonly limitsConcurrency = true;
+  /** Worker restarts by reason (`exit`, `timeout`), for /metrics. */
+  readonly restarts = new Map<string, number>();
+  private readonly concurrency: number;
+  private child: ChildProcess | undefined;
+  private input: Writable | undefined;
+  private ready = false;
+  private closing = false;
+  private nextId = 1;
+  private readonly waiting: Job[] = [];
+  private readonly running = new Map<number, Job>();
+  private readonly restartTimes: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private killedFor: string | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: PythonScorerOptions) {
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
+    this.description = options.builtin ? `${options.script} (Python)` : options.script;
+  }
+
+  /** Starts the worker and resolves when its init() returned. Throws MDC_INIT_FAILED with the traceback. */
+  async init(): Promise<void> {
+    await this.start();
+  }
+
+  run(_data: unknown, request: ScoreRequestInfo): Promise<unknown> {
+    return this.call(request.rawBody, request);
+  }
+
+  /**
+   * Calls the script's run() with `body` as its text; resolves with a {@link RawJson} (a 200 JSON answer) or a
+   * {@link ScoreResponse}.
+   */
+  call(body: Buffer, request: ScoreRequestInfo): Promise<unknown> {
+    if (this.closing) {
+      return Promise.reject(new HttpError('MDC_NOT_READY', 503, 'the deployment is shutting down'));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ id: this.nextId++, request, body, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** The server gave up on a request: drop it if it still waits, kill the worker if run() has it. */
+  timedOut(request: ScoreRequestInfo): void {
+    const i = this.waiting.findIndex((j) => j.request === request);
+    if (i !== -1) {
+      this.waiting.splice(i, 1);
+      return;
+    }
+    for (const job of this.running.values()) {
+      if (job.request === request) {
+        this.killedFor = 'timeout';
+        this.options.log(
+          'warn',
+          { instance: this.options.instanceId, reqId: request.id },
+          'run() passed request_timeout_ms: stopping the Python worker (a running thread cannot be cancelled) and starting a new one',
+        );
+        this.child?.kill('SIGKILL');
+        return;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return this.exited;
+    this.closing = true;
+    clearTimeout(this.restartTimer);
+    for (const job of this.waiting.splice(0)) {
+      job.reject(new HttpError('MDC_NOT_READY', 503, 'the deployment is shutting down'));
+    }
+    await this.options.settle?.();
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      this.input?.end();
+      const kill = setTimeout(() => child.kill('SIGKILL'), this.options.stopTimeoutMs ?? 10_000);
+      await this.exited;
+      clearTimeout(kill);
+    }
+    await this.options.settle?.();
+    await this.options.onClosed?.();
+  }
+
+  private start(): Promise<void> {
+    const o = this.options;
+    const args = ['-u', WORKER_SCRIPT, '--script', o.script, '--code', o.codeDir];
+    args.push('--concurrency', String(this.concurrency));
+    if (o.builtin) args.push('--builtin', o.builtin);
+    const child = spawn(o.python, args, {
+      cwd: o.codeDir,
+      env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.input = child.stdio[3] as Writable;
+    // EPIPE when the worker dies mid-write: the exit handler answers the requests.
+    this.input.on('error', () => {});
+    const tag = { instance: o.instanceId, pid: child.pid };
+    for (const [stream, level] of [
+      [child.stdout!, 'info'],
+      [child.stderr!, 'warn'],
+    ] as const) {
+      const name = stream === child.stdout ? 'stdout' : 'stderr';
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+        o.log(level, { ...tag, stream: name }, line),
+      );
+    }
+    const frames = new FrameReader();
+    let started: { resolve(): void; reject(err: Error): void } | undefined;
+    const startup = new Promise<void>((resolve, reject) => {
+      started = { resolve, reject };
+    });
+    let initFailure: WorkerFrame | undefined;
+    (child.stdio[4] as Readable).on('data', (chunk: Buffer) => {
+      for (const frame of frames.push(chunk)) {
+        if (frame.op === 'ready') {
+          this.ready = true;
+          o.log('info', { ...tag, python: frame.python }, 'Python worker ready: init() returned');
+          started?.resolve();
+          started = undefined;
+          this.dispatch();
+        } else if (frame.op === 'init_failed') {
+          initFailure = frame;
+        } else this.answer(frame);
+      }
+    });
+    let spawnFailed = false;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('error', (err) => {
+        spawnFailed = true;
+        started?.reject(
+          new InitFailedError(`cannot start the Python interpreter ${o.python}: ${err.message}`, {
+            cause: err,
+          }),
+        );
+        started = undefined;
+        resolve();
+      });
+      child.once('close', (code, signal) => {
+        this.ready = false;
+        if (spawnFailed) return;
+        const why = signal ? `signal ${signal}` : `exit code ${code}`;
+        if (started) {
+          const tb = initFailure?.traceback ? `\n${String(initFailure.traceback).trimEnd()}` : '';
+          const what = initFailure
+            ? `init() of ${o.script} failed: ${initFailure.message}`
+            : `the Python worker ended (${why}) before init() returned`;
+          if (initFailure?.traceback) o.log('error', tag, String(initFailure.traceback));
+          started.reject(new InitFailedError(`${what}${tb}`));
+          started = undefined;
+        } else if (!this.closing || this.running.size > 0) {
+          this.workerLost(why);
+        }
+        resolve();
+      });
+    });
+    return startup;
+  }
+
+  /** The worker died with requests in it (or while idle): answer them, count it, start a new one. */
+  private workerLost(why: string): void {
+    const reason = this.killedFor ?? 'exit';
+    this.killedFor = undefined;
+    const message =
+      reason === 'timeout'
+        ? 'the Python worker was stopped because a run() passed request_timeout_ms'
+        : `the Python worker exited (${why}) while run() handled this request`;
+    for (const job of this.running.values()) {
+      job.reject(new HttpError('MDC_WORKER_EXITED', 502, `${message}; it is being restarted`));
+    }
+    this.running.clear();
+    if (this.closing) return;
+    this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
+    const now = Date.now();
+    this.restartTimes.push(now);
+    while (this.restartTimes.length && this.restartTimes[0]! < now - 60_000) this.restartTimes.shift();
+    const recent = this.restartTimes.length;
+    const delay = recent > MAX_RESTARTS_PER_MINUTE ? 60_000 : Math.min(5000, 50 * 2 ** (recent - 1));
+    this.options.log(
+      reason === 'timeout' ? 'warn' : 'error',
+      { instance: this.options.instanceId, reason },
+      `${message.replace(' while run() handled this request', '')}; restarting it in ${delay} ms`,
+    );
+    this.restartTimer = setTimeout(() => this.restart(), delay);
+    this.restartTimer.unref();
+  }
+
+  private restart(): void {
+    if (this.closing) return;
+    this.start().catch((err: Error) => {
+      this.options.log(
+        'error',
+        { instance: this.options.instanceId },
+        `the Python worker did not restart: ${err.message}`,
+      );
+      for (const job of this.waiting.splice(0)) {
+        job.reject(
+          new HttpError(
+            'MDC_NOT_READY',
+            503,
+            `the Python worker is restarting and its init() failed: ${err.message}`,
+          ),
+        );
+      }
+      if (!this.closing) this.workerLost('init failed');
+    });
+  }
+
+  private dispatch(): void {
+    while (this.ready && this.running.size < this.concurrency && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      this.running.set(job.id, job);
+      const body = job.body;
+      const header = `${JSON.stringify({ op: 'run', id: job.id, rid: job.request.id, len: body.length })}\n`;
+      this.input!.write(header);
+      if (body.length > 0) this.input!.write(body);
+    }
+  }
+
+  private answer(frame: WorkerFrame): void {
+    const job = this.running.get(frame.id as number);
+    if (!job) return; // answered already (timed out, or its worker was replaced)
+    this.running.delete(job.id);
+    if (frame.op === 'error') {
+      if (frame.traceback) {
+        this.options.log(
+          'error',
+          { instance: this.options.instanceId, reqId: job.request.id },
+          String(frame.traceback),
+        );
+      }
+      job.reject(new HttpError('MDC_SCORING_ERROR', 500, `run() raised ${String(frame.message)}`));
+    } else {
+      const body = frame.body ?? Buffer.alloc(0);
+      const type = String(frame.type ?? 'application/json');
+      const status = Number(frame.status ?? 200);
+      const result: unknown =
+        status === 200 && type === 'application/json' && !frame.headers
+          ? new RawJson(body.toString('utf8'))
+          : ({
+              status,
+              headers: { 'content-type': type, ...(frame.headers as Record<string, string> | undefined) },
+              body,
+            } satisfies ScoreResponse);
+      job.resolve(result);
+    }
+    this.dispatch();
+  }
+}

@@ -1,0 +1,69 @@
+import {
+  DataCollectorRuntime,
+  ListenFailedError,
+  loadDeploymentFile,
+  openWorkspace,
+} from 'model-data-collector';
+import { createMetrics } from './metrics.js';
+import { DEFAULT_HOST, urlOf } from './serve.js';
+import { createSidecar, DEFAULT_SIDECAR_PORT, SIDECAR_PATH } from './sidecar.js';
+import { untilSignal } from './signals.js';
+
+export interface RunSidecarOptions {
+  /** The deployment YAML whose `data_collector` decides which collections are accepted. */
+  readonly file: string;
+  readonly workspace?: string;
+  /** @default 50011, the port azureml-ai-monitoring posts to by default; 0 picks a free port */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  readonly maxBodyBytes?: number;
+  readonly logLevel?: string;
+  readonly print?: (line: string) => void;
+}
+
+/**
+ * Runs `mdc sidecar` until SIGTERM / SIGINT: only the data-collector endpoint, for a Python server of the
+ * user's own (Azure's inference server, Flask, FastAPI) whose script uses azureml-ai-monitoring. Correlation is
+ * Azure's: the ids come from the posts' headers. `GET /metrics` shows the collections' and the posts' counters.
+ */
+export async function runSidecar(options: RunSidecarOptions): Promise<number> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const deployment = loadDeploymentFile(options.file, '--file');
+  const runtime = new DataCollectorRuntime({
+    workspace: openWorkspace(options.workspace),
+    deployment,
+    handleProcessExit: false,
+  });
+  const sidecar = createSidecar({ runtime, maxBodyBytes: options.maxBodyBytes, logLevel: options.logLevel });
+  const metrics = createMetrics(runtime, { sidecarPosts: () => sidecar.counts });
+  sidecar.app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.text()),
+  );
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_SIDECAR_PORT;
+  let address: Awaited<ReturnType<typeof sidecar.listen>>;
+  try {
+    address = await sidecar.listen({ port, host });
+  } catch (err) {
+    await runtime.shutdown();
+    throw new ListenFailedError(`cannot listen on ${host}:${port}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const on = [...(deployment.collections ?? new Map())].filter(([, c]) => c.enabled).map(([n]) => n);
+  print(`mdc sidecar: ${runtime.endpoint}/${runtime.deploymentName} from ${deployment.file}`);
+  print(
+    `  collections: ${deployment.collections ? on.join(', ') || 'none' : 'all'} (workspace ${runtime.workspace.dir}, instance ${runtime.instanceId})`,
+  );
+  print(
+    `  point azureml-ai-monitoring here: AZUREML_MDC_HOST=${address.address} AZUREML_MDC_PORT=${address.port}`,
+  );
+  print(`mdc sidecar: ready at ${urlOf(address)}${SIDECAR_PATH} (metrics at /metrics)`);
+  const signal = await untilSignal(() => runtime.flushSync());
+  print(`mdc sidecar: ${signal}: finishing posts and flushing collections`);
+  await sidecar.close();
+  await runtime.shutdown();
+  print('mdc sidecar: stopped');
+  return 0;
+}
