@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { MdcError, VERSION } from 'model-data-collector';
+import { MdcError, PathNotFoundError, resolveWorkspaceDir, VERSION } from 'model-data-collector';
 import { commands } from './commands/index.js';
 
 /** Builds the `mdc` program; every command is registered from ./commands. */
@@ -46,4 +47,19 @@ export function reportError(err: unknown): number {
 /** The workspace folder from the global `--workspace` option (or undefined: then MDC_WORKSPACE / default). */
 export function workspaceOption(cmd: Command): string | undefined {
   return cmd.optsWithGlobals<{ workspace?: string }>().workspace;
+}
+
+/**
+ * The workspace folder of a command that only reads it: a typo in --workspace or MDC_WORKSPACE must not make a
+ * new, empty workspace. Throws MDC_PATH_NOT_FOUND naming the folder.
+ */
+export function existingWorkspace(cmd: Command): string {
+  const dir = resolveWorkspaceDir(workspaceOption(cmd));
+  if (!existsSync(dir)) {
+    throw new PathNotFoundError(
+      `workspace ${dir}`,
+      'does not exist (check --workspace / MDC_WORKSPACE; `mdc serve`, `mdc demo` or `mdc datastore create` make one)',
+    );
+  }
+  return dir;
 }

@@ -1,6 +1,6 @@
 // `mdc datastore list|show|create|delete`: what a user sees, secrets masked, coded errors, --check against Azurite.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Azurite, startAzurite } from '../../sdk/test/spool/harness.js';
@@ -104,6 +104,44 @@ describe('mdc datastore', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /container "missing" does not exist/);
     assert.doesNotMatch(r.stderr, /AccountKey/);
+  });
+
+  it('creates a local datastore relative to the current folder, and --check writes in it or fails coded', () => {
+    const ws = tempDir();
+    const cwd = tempDir();
+    const env = { MDC_WORKSPACE: ws };
+    let r = mdc(['datastore', 'create', 'here', '--type', 'local', '--path', './x', '--check'], { cwd, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `created datastore here: local ${join(cwd, 'x')}\n`);
+    assert.match(readFileSync(join(ws, 'workspace.yml'), 'utf8'), new RegExp(`path: ${join(cwd, 'x')}\n`));
+    assert.deepEqual(readdirSync(join(cwd, 'x')), [], 'the probe file is removed');
+    r = mdc(['datastore', 'show', 'here', '--check', '--json'], { cwd: tempDir(), env });
+    assert.deepEqual(
+      [JSON.parse(r.stdout).location, JSON.parse(r.stdout).check],
+      [join(cwd, 'x'), 'ok'],
+      'stored absolute: the same folder from anywhere',
+    );
+
+    const failing: [string, RegExp][] = [
+      ['/nonexistent/zzz', /^error MDC_PATH_NOT_FOUND: \/nonexistent\/zzz: does not exist, nor its parent/],
+      ['/proc/zzz', /^error MDC_DATASTORE_CHECK_FAILED: local folder \/proc\/zzz: cannot be created/],
+      [
+        '/proc/self/status',
+        /^error MDC_DATASTORE_CHECK_FAILED: local folder \/proc\/self\/status: cannot be written/,
+      ],
+    ];
+    for (const [path, error] of failing) {
+      r = mdc(['datastore', 'create', 'bad', '--type', 'local', '--path', path, '--check'], { env });
+      assert.equal(r.code, 2, `${path}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, error, path);
+      assert.doesNotMatch(readFileSync(join(ws, 'workspace.yml'), 'utf8'), /bad:/, `${path} was not saved`);
+    }
+    assert.equal(existsSync('/nonexistent'), false);
+
+    r = mdc(['datastore', 'create', 'here', '--type', 'local', '--path', './y'], { cwd, env });
+    assert.match(r.stderr, /^error MDC_DATASTORE_EXISTS: datastore "here" already exists \(pass --replace/);
+    r = mdc(['datastore', 'create', 'here', '--type', 'local', '--path', './y', '--replace'], { cwd, env });
+    assert.equal(r.code, 0, r.stderr);
   });
 
   it('refuses to delete a datastore whose spool still holds undelivered data', () => {

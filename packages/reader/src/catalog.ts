@@ -140,7 +140,7 @@ export async function resolveCollection(
     .filter(Boolean)
     .join(', ');
   throw new UnknownAssetError(
-    `no data asset or collection named "${name}"${where ? ` in ${where}` : ''} (known: ${known.length ? known.join(', ') : 'none; nothing has been collected in this workspace yet'})`,
+    `no data asset or collection named "${name}"${where ? ` in ${where}` : ''} (known: ${known.length ? known.join(', ') : `none; nothing has been collected in workspace ${ws.dir} yet`})`,
   );
 }
 

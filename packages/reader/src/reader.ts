@@ -332,20 +332,28 @@ export class Reader {
     }
   }
 
-  /** Adds the names SQL can use to DuckDB's "table does not exist" message. */
+  /**
+   * DuckDB's "table does not exist" suggests names from its own catalog ("did you mean duckdb_columns?"):
+   * replaced by the closest collection or data asset, and the list of them.
+   */
   private async explain(err: unknown): Promise<Error> {
     const e = queryError(err);
-    if (/Catalog Error: Table with name/i.test(e.message)) {
-      const names = await this.collections().then(
-        (all) => all.map((s) => s.name),
-        () => [],
-      );
-      if (names.length > 0)
-        return new QueryFailedError(`${e.message}\n(collections and data assets: ${names.join(', ')})`, {
-          cause: err,
-        });
-    }
-    return e;
+    const missing = /Catalog Error: Table with name (.+?) does not exist!?/i.exec(e.message);
+    if (!missing) return e;
+    const sources = await this.collections().catch(() => []);
+    if (sources.length === 0) return e;
+    const collections = [...new Set(sources.map((s) => s.collection))];
+    const assets = sources.map((s) => s.name);
+    const guess = closest(missing[1]!, [...collections, ...assets]);
+    const rest = e.message
+      .split('\n')
+      .slice(1)
+      .filter((l) => !/^Did you mean /i.test(l))
+      .join('\n');
+    return new QueryFailedError(
+      `Catalog Error: no collection, data asset or table named ${missing[1]}${guess ? `: did you mean ${guess}?` : ''}${rest ? `\n${rest.replace(/\n+$/, '')}` : ''}\n(collections: ${collections.join(', ')}; data assets: ${assets.join(', ')})`,
+      { cause: err },
+    );
   }
 
   private warn(w: ReadWarning): void {
@@ -369,6 +377,32 @@ export class Reader {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The name nearest to `word` (edit distance, case-insensitive) when it is a likely typo of it. */
+function closest(word: string, names: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestD = Math.max(1, Math.floor(w.length / 4)) + 1;
+  for (const name of names) {
+    const d = editDistance(w, name.toLowerCase());
+    if (d < bestD) {
+      best = name;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 /** `SELECT * FROM (sql) LIMIT n`, or sql itself without a limit. */

@@ -58,11 +58,24 @@ describe('Reader.query', () => {
     });
     await assert.rejects(reader.all('SELECT * FROM model_inptus'), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'MDC_QUERY_FAILED');
-      assert.match(err.message, /Table with name model_inptus does not exist/);
+      // The closest collection, not DuckDB's guess from its own catalog ("did you mean duckdb_columns?").
       assert.match(
         err.message,
-        /\(collections and data assets: credit-blue-model_inputs, credit-blue-model_outputs\)$/,
+        /^Catalog Error: no collection, data asset or table named model_inptus: did you mean model_inputs\?\n/,
       );
+      assert.doesNotMatch(err.message, /duckdb_/);
+      assert.match(
+        err.message,
+        /\(collections: model_inputs, model_outputs; data assets: credit-blue-model_inputs, credit-blue-model_outputs\)$/,
+      );
+      return true;
+    });
+    await assert.rejects(reader.all('SELECT * FROM "credit-blue-model_output"'), (err: Error) => {
+      assert.match(err.message, /named credit-blue-model_output: did you mean credit-blue-model_outputs\?/);
+      return true;
+    });
+    await assert.rejects(reader.all('SELECT * FROM zzz'), (err: Error) => {
+      assert.match(err.message, /^Catalog Error: no collection, data asset or table named zzz\n/);
       return true;
     });
   });

@@ -37,7 +37,9 @@ export function registerData(program: Command): void {
           return;
         }
         if (rows.length === 0) {
-          process.stdout.write('no data assets: nothing has been collected in this workspace yet\n');
+          process.stdout.write(
+            `no data assets: nothing has been collected in workspace ${reader.workspace.dir} yet\n`,
+          );
           return;
         }
         printTable(

@@ -1,17 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   addDatastore,
   createUploader,
+  DatastoreCheckFailedError,
   type DatastoreConfig,
   datastoreLocation,
   getDatastore,
+  type MdcError,
   openWorkspace,
+  PathNotFoundError,
   redactDatastore,
   removeDatastore,
   spoolUsage,
   UsageError,
+  type Workspace,
 } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
+import { existingWorkspace, workspaceOption } from '../index.js';
 import { intOption } from './options.js';
 
 interface CreateOptions {
@@ -45,7 +52,7 @@ export function registerDatastore(program: Command): void {
     .description('the datastores, where their data goes, and what waits in their upload spool')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const ws = openWorkspace(workspaceOption(cmd));
+      const ws = openWorkspace(existingWorkspace(cmd));
       const rows = [...ws.datastores].map(([name, config]) => ({
         name,
         type: config.type,
@@ -72,7 +79,7 @@ export function registerDatastore(program: Command): void {
     .option('--check', 'connect and check the container/bucket exists and the credentials work')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { check?: boolean; json?: boolean }, cmd: Command) => {
-      const ws = openWorkspace(workspaceOption(cmd));
+      const ws = openWorkspace(existingWorkspace(cmd));
       const config = getDatastore(ws, name);
       const out: Record<string, unknown> = {
         name,
@@ -80,19 +87,20 @@ export function registerDatastore(program: Command): void {
         location: datastoreLocation(ws, config),
       };
       if (config.type !== 'local') out.spool = spoolUsage(ws, name);
-      if (opts.check) out.check = await check(name, config);
+      const failed = opts.check ? await check(ws, name, config) : undefined;
+      if (opts.check) out.check = failed ? `${failed.code}: ${failed.message}` : 'ok';
       if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       else
         for (const [k, v] of Object.entries(out))
           process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
-      if (opts.check && out.check !== 'ok') process.exitCode = 2;
+      if (failed) process.exitCode = 2;
     });
 
   ds.command('create')
     .description('add a datastore to workspace.yml')
     .argument('<name>', 'datastore name (A-Z a-z 0-9 _ -)')
     .requiredOption('--type <type>', `one of ${TYPES.join(', ')}`)
-    .option('--path <dir>', 'local: the folder (relative to the workspace, or absolute)')
+    .option('--path <dir>', 'local: the folder (relative to the current folder; stored as an absolute path)')
     .option('--container <name>', 'azure-blob: the container')
     .option(
       '--connection-string <s>',
@@ -118,13 +126,16 @@ export function registerDatastore(program: Command): void {
       intOption('--upload-interval-ms', 0, 3_600_000),
     )
     .option('--replace', 'replace a datastore of the same name')
-    .option('--check', 'connect first, and refuse to save a datastore that does not answer')
+    .option(
+      '--check',
+      'try it first (local: write and remove a file in the folder; cloud: connect), and refuse to save one that fails',
+    )
     .action(async (name: string, opts: CreateOptions, cmd: Command) => {
       const ws = openWorkspace(workspaceOption(cmd));
       const config = toConfig(opts);
       if (opts.check) {
-        const result = await check(name, config);
-        if (result !== 'ok') throw new UsageError(`datastore ${name} does not answer: ${result}`);
+        const failed = await check(ws, name, config);
+        if (failed) throw failed;
       }
       addDatastore(ws, name, config, { replace: opts.replace === true });
       process.stdout.write(`created datastore ${name}: ${config.type} ${datastoreLocation(ws, config)}\n`);
@@ -186,7 +197,7 @@ function toConfig(o: CreateOptions): DatastoreConfig {
     case 'local':
       only('local', ['path']);
       if (!o.path) throw new UsageError('--type local needs --path <dir>');
-      return { type: 'local', path: o.path };
+      return { type: 'local', path: resolve(o.path) };
     case 'azure-blob':
     case 'azure_blob':
       only('azure-blob', ['container', 'connectionString', 'accountUrl', 'prefix']);
@@ -218,9 +229,9 @@ function toConfig(o: CreateOptions): DatastoreConfig {
   }
 }
 
-/** 'ok', or what went wrong (coded, secrets never included). */
-async function check(name: string, config: DatastoreConfig): Promise<string> {
-  if (config.type === 'local') return 'ok';
+/** undefined when the datastore works, else a coded error saying why (secrets never included). */
+async function check(ws: Workspace, name: string, config: DatastoreConfig): Promise<MdcError | undefined> {
+  if (config.type === 'local') return checkFolder(datastoreLocation(ws, config));
   try {
     const up = await createUploader(name, config);
     try {
@@ -228,8 +239,52 @@ async function check(name: string, config: DatastoreConfig): Promise<string> {
     } finally {
       await up.close();
     }
-    return 'ok';
+    return undefined;
   } catch (err) {
-    return `${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}`;
+    const detail = `${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}`;
+    return new DatastoreCheckFailedError(`datastore ${name} does not answer: ${detail}`, { cause: err });
   }
+}
+
+/**
+ * A local datastore folder works when a file can be made, read back and removed in it. A missing folder is made
+ * when its parent exists (as the collector would); a missing parent is most likely a typo, so it fails.
+ */
+function checkFolder(dir: string): MdcError | undefined {
+  const fail = (what: string, err: unknown) =>
+    new DatastoreCheckFailedError(
+      `local folder ${dir}: ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pick a folder you can write to with --path`,
+      { cause: err },
+    );
+  if (!existsSync(dir)) {
+    if (!existsSync(dirname(dir))) {
+      return new PathNotFoundError(
+        dir,
+        `does not exist, nor its parent ${dirname(dir)}: create it first (mkdir -p) or fix --path`,
+      );
+    }
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      return fail('cannot be created', err);
+    }
+  }
+  const probe = join(dir, `.mdc-check-${randomUUID()}`);
+  try {
+    writeFileSync(probe, 'mdc datastore check\n', { flag: 'wx' });
+    if (readFileSync(probe, 'utf8') !== 'mdc datastore check\n') throw new Error('read back other bytes');
+  } catch (err) {
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // not a folder, or not ours to clean: the failure below says why
+    }
+    return fail('cannot be written', err);
+  }
+  try {
+    rmSync(probe);
+  } catch (err) {
+    return fail('a file written there cannot be removed', err);
+  }
+  return undefined;
 }

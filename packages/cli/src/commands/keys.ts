@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { resolveWorkspaceDir, UsageError } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
+import { UsageError } from 'model-data-collector';
+import { existingWorkspace } from '../index.js';
 
 export function registerKeys(program: Command): void {
   const keys = program
@@ -12,19 +12,22 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print {"primaryKey", "secondaryKey"}')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { getEndpointKeys } = await import('@model-data-collector/server');
-      const k = getEndpointKeys(resolveWorkspaceDir(workspaceOption(cmd)));
+      const k = getEndpointKeys(existingWorkspace(cmd));
       process.stdout.write(opts.json ? `${JSON.stringify(k, null, 2)}\n` : `${k.primaryKey}\n`);
     });
   keys
     .command('regenerate')
     .description('replace one key with a new one (restart running servers to use it)')
-    .option('--key-type <type>', 'primary or secondary', 'primary')
+    .requiredOption('--key-type <type>', 'primary or secondary: the key that stops working')
     .action(async (opts: { keyType: string }, cmd: Command) => {
       const { regenerateEndpointKey } = await import('@model-data-collector/server');
       if (opts.keyType !== 'primary' && opts.keyType !== 'secondary') {
         throw new UsageError(`--key-type must be primary or secondary; got "${opts.keyType}"`);
       }
-      const k = regenerateEndpointKey(resolveWorkspaceDir(workspaceOption(cmd)), opts.keyType);
+      const k = regenerateEndpointKey(existingWorkspace(cmd), opts.keyType);
       process.stdout.write(`${opts.keyType === 'primary' ? k.primaryKey : k.secondaryKey}\n`);
+      process.stderr.write(
+        `regenerated the ${opts.keyType} key (the old one no longer works; restart running servers to use the new one)\n`,
+      );
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openWorkspace } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
+import { existingWorkspace } from '../index.js';
 import { loadReader } from './output-options.js';
 import { formatBytes, printTable } from './text-table.js';
 
@@ -14,7 +14,7 @@ export function registerLs(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (path: string | undefined, flags: { json?: boolean }, c: Command) => {
-      const ws = openWorkspace(workspaceOption(c));
+      const ws = openWorkspace(existingWorkspace(c));
       const { listTree } = await loadReader();
       const { uri, entries } = await listTree(ws, path);
       if (flags.json) {

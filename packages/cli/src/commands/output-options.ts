@@ -1,6 +1,6 @@
 import type { BlobMode, OutputFormat, Reader, SelectOptions } from '@model-data-collector/reader';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { workspaceOption } from '../index.js';
+import { existingWorkspace } from '../index.js';
 
 // The reader (and DuckDB's native module) loads only when a reading command runs, so `mdc serve` and
 // `mdc --help` do not pay for it.
@@ -69,7 +69,7 @@ export function selectFrom(flags: SelectFlags): SelectOptions {
 export async function withReader<T>(cmd: Command, fn: (reader: Reader) => Promise<T>): Promise<T> {
   const { Reader } = await loadReader();
   const reader = await Reader.open({
-    workspace: workspaceOption(cmd),
+    workspace: existingWorkspace(cmd),
     onWarning: (w) => process.stderr.write(`warning: ${w.message}\n`),
   });
   try {

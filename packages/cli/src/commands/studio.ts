@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { resolveWorkspaceDir, UsageError } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
+import { UsageError } from 'model-data-collector';
+import { existingWorkspace } from '../index.js';
 import { intOption } from './options.js';
 
 interface StudioFlags {
@@ -29,7 +29,7 @@ export function registerStudio(program: Command): void {
       '/metrics URL of a running mdc serve or mdc proxy, for drops and queue depth (repeatable)',
     )
     .action(async (opts: StudioFlags, cmd: Command) => {
-      const workspace = workspaceOption(cmd);
+      const workspace = existingWorkspace(cmd);
       const remote = !LOOPBACK.has(opts.host) && !/^127(\.\d{1,3}){3}$/.test(opts.host);
       if (remote && !opts.allowRemote) {
         throw new UsageError(
@@ -44,7 +44,7 @@ export function registerStudio(program: Command): void {
         import('@model-data-collector/server'),
         import('@model-data-collector/studio'),
       ]);
-      const keys = remote ? getEndpointKeys(resolveWorkspaceDir(workspace)) : undefined;
+      const keys = remote ? getEndpointKeys(workspace) : undefined;
       const studio = await startStudio({
         workspace,
         host: opts.host,
