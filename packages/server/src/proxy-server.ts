@@ -12,6 +12,7 @@ import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-c
 import pino, { type Logger } from 'pino';
 import { errors, Pool } from 'undici';
 import { correlationFromHeaders } from './correlation.js';
+import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { PayloadLogger } from './payload-log.js';
 import { throttled } from './throttle.js';
@@ -79,7 +80,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new TypeError(`--target must be an http(s) URL; got ${target.href}`);
   }
-  const log: Logger = pino({ level: options.logLevel ?? 'info' }, pino.destination(2));
+  const log: Logger = pino({ level: options.logLevel ?? 'info' }, logDestination());
   const warnCollect = throttled(10_000, (err: Error, collection: string, suppressed: number) =>
     log.warn(
       { err, collection, suppressed },

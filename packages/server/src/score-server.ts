@@ -12,6 +12,7 @@ import { correlationFromHeaders } from './correlation.js';
 import type { DeploymentPlan } from './deployment-plan.js';
 import { authorize, type EndpointKeys } from './endpoint-keys.js';
 import { toErrorAnswer } from './http-error.js';
+import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { PayloadLogger } from './payload-log.js';
 import { isScoreResponse, RawJson, type ScoreRequestInfo, type Scorer } from './scorer.js';
@@ -74,7 +75,7 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
   const { plan, runtime, scorer } = options;
   if (plan.authMode === 'key' && !options.keys) throw new TypeError('auth_mode key needs the endpoint keys');
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+    logger: { level: options.logLevel ?? 'info', stream: logDestination() },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes ?? 100 * 1024 * 1024,
     requestTimeout: 120_000,

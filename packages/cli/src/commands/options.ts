@@ -23,3 +23,15 @@ export function exitWhenDone(code: number): void {
   process.exitCode = code;
   setTimeout(() => process.exit(code), 1000).unref();
 }
+
+/**
+ * `--log-format human|json` of serve and proxy: passed on as MDC_LOG_FORMAT, which the server's logger reads
+ * (so `instance_count` workers, separate processes, log the same way). Without it the server decides.
+ */
+export function logFormat(value: string | undefined): void {
+  if (value === undefined) return;
+  if (value !== 'human' && value !== 'json') {
+    throw new UsageError(`--log-format must be human or json; got "${value}"`);
+  }
+  process.env.MDC_LOG_FORMAT = value;
+}

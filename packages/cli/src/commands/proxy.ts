@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { workspaceOption } from '../index.js';
-import { exitWhenDone, intOption } from './options.js';
+import { exitWhenDone, intOption, logFormat } from './options.js';
 
 export function registerProxy(program: Command): void {
   program
@@ -35,7 +35,12 @@ export function registerProxy(program: Command): void {
       intOption('--upstream-timeout-ms', 1),
     )
     .option('--log-level <level>', 'log level on stderr', 'info')
+    .option(
+      '--log-format <format>',
+      'human or json log lines on stderr (default: $MDC_LOG_FORMAT, else human on a terminal, json otherwise)',
+    )
     .action(async (opts: ProxyFlags, cmd: Command) => {
+      logFormat(opts.logFormat);
       const { runProxy } = await import('@model-data-collector/server');
       const code = await runProxy({
         target: opts.target,
@@ -65,4 +70,5 @@ interface ProxyFlags {
   maxCaptureBytes?: number;
   upstreamTimeoutMs?: number;
   logLevel: string;
+  logFormat?: string;
 }

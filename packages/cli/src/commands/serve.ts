@@ -2,7 +2,7 @@ import type { AuthMode } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector';
 import { workspaceOption } from '../index.js';
-import { exitWhenDone, intOption } from './options.js';
+import { exitWhenDone, intOption, logFormat } from './options.js';
 
 export function registerServe(program: Command): void {
   program
@@ -46,8 +46,13 @@ export function registerServe(program: Command): void {
       'Python for a .py scoring script or a Python MLflow model, e.g. .venv/bin/python (default: MDC_PYTHON, else python3)',
     )
     .option('--log-level <level>', 'server log level on stderr (fatal, error, warn, info, debug)', 'info')
+    .option(
+      '--log-format <format>',
+      'human or json log lines on stderr (default: $MDC_LOG_FORMAT, else human on a terminal, json otherwise)',
+    )
     .action(async (opts: ServeFlags, cmd: Command) => {
       // Loaded on use: the server (fastify, onnxruntime) stays out of every other command's start-up.
+      logFormat(opts.logFormat);
       const { runServe } = await import('@model-data-collector/server');
       const code = await runServe({
         file: opts.file,
@@ -76,6 +81,7 @@ interface ServeFlags {
   maxBodyBytes?: number;
   drainTimeoutMs: number;
   logLevel: string;
+  logFormat?: string;
   python?: string;
 }
 
