@@ -360,6 +360,23 @@ describe('studio in a browser, on demo-like data (ties at second precision, one 
     assert.match(dpage.url(), new RegExp(`#/requests/${listed[10]![0]}$`));
   });
 
+  it('names the workspace when nothing has been collected in it', async () => {
+    const empty = tempDir();
+    const bare = await startStudio({ workspace: empty, publicDir, host: '127.0.0.1', port: 0 });
+    try {
+      for (const hash of ['#/assets', '#/deployments']) {
+        await dpage.goto(`${bare.url}${hash}`);
+        await dpage.getByTestId('nothing-collected').filter({ hasText: empty }).waitFor();
+        assert.equal(
+          await text(dpage.getByTestId('nothing-collected')),
+          `Nothing has been collected in workspace ${empty} yet.`,
+        );
+      }
+    } finally {
+      await bare.close();
+    }
+  });
+
   it("spans the asset chart's axis over the hour of data, not years", async () => {
     await dpage.goto(`${demo.url}#/assets/demo-blue-model_inputs`);
     const chart = dpage.locator('[data-testid="asset-chart"][data-ready="true"][data-x-max]');

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { ColumnItem, JsonValue } from '../src/api-types.js';
-import { ApiFailure } from './api.js';
+import type { ColumnItem, InfoResponse, JsonValue } from '../src/api-types.js';
+import { ApiFailure, apiUrl, useApi } from './api.js';
 import { cellText, count } from './format.js';
 import { go, href } from './router.js';
 
@@ -240,5 +240,15 @@ export function Histogram(props: { bins: readonly { label: string; count: number
         <span>{last?.label.split(' – ')[1]}</span>
       </div>
     </div>
+  );
+}
+
+/** What an empty workspace says, naming the folder: a typo in --workspace shows here. */
+export function NothingCollected() {
+  const info = useApi<InfoResponse>(apiUrl('info'));
+  return (
+    <p class="muted" data-testid="nothing-collected">
+      Nothing has been collected in workspace <code>{info.data?.workspace ?? '…'}</code> yet.
+    </p>
   );
 }

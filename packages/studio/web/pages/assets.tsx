@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { AssetDetail, AssetItem } from '../../src/api-types.js';
 import { apiUrl, useApi } from '../api.js';
 import { TimeChart } from '../chart.js';
-import { Bars, Crumbs, Stat, status } from '../components.js';
+import { Bars, Crumbs, NothingCollected, Stat, status } from '../components.js';
 import { bytes, count, time } from '../format.js';
 import { go, href, type Route } from '../router.js';
 
@@ -48,9 +48,7 @@ export function AssetList(props: { target: 'assets' | 'records' }) {
               ))}
             </tbody>
           </table>
-          {l.data?.assets.length === 0 && (
-            <p class="muted">Nothing has been collected in this workspace yet.</p>
-          )}
+          {l.data?.assets.length === 0 && <NothingCollected />}
         </div>
       )}
     </>

@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { DeploymentActivity, DeploymentsResponse, MetricsSource } from '../../src/api-types.js';
 import { apiUrl, useApi } from '../api.js';
 import { TimeChart } from '../chart.js';
-import { status } from '../components.js';
+import { NothingCollected, status } from '../components.js';
 import { ago, bytes, count, duration, time } from '../format.js';
 import { go, href, type Route } from '../router.js';
 
@@ -36,9 +36,7 @@ export function DeploymentsPage(props: { route: Route }) {
       </p>
       {l.error && !d && status(l)}
       {!d && !l.error && status(l)}
-      {d && d.deployments.length === 0 && (
-        <p class="muted">Nothing has been collected in this workspace yet.</p>
-      )}
+      {d && d.deployments.length === 0 && <NothingCollected />}
       {d?.deployments.map((dep) => (
         <Deployment key={`${dep.endpoint}/${dep.deployment}`} dep={dep} resp={d} />
       ))}
