@@ -12,6 +12,7 @@ import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-c
 import pino, { type Logger } from 'pino';
 import { errors, Pool } from 'undici';
 import { correlationFromHeaders } from './correlation.js';
+import { closeConnectionsWhileDraining } from './drain.js';
 import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { PayloadLogger } from './payload-log.js';
@@ -229,13 +230,9 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       closing ??= (async () => {
         metrics.ready.set(0);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        // Connections that were busy close as soon as their exchange ends.
-        const idle = setInterval(() => server.closeIdleConnections(), 50);
-        const cut = setTimeout(() => server.closeAllConnections(), 30_000);
+        const stopDraining = closeConnectionsWhileDraining(server, 30_000);
         await closed;
-        clearInterval(idle);
-        clearTimeout(cut);
+        stopDraining();
         while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
         await pool.close();
         await options.runtime.shutdown();

@@ -10,6 +10,7 @@ import {
 import { bodyKind, bodyText } from './body.js';
 import { correlationFromHeaders } from './correlation.js';
 import type { DeploymentPlan } from './deployment-plan.js';
+import { closeConnectionsWhileDraining } from './drain.js';
 import { authorize, type EndpointKeys } from './endpoint-keys.js';
 import { toErrorAnswer } from './http-error.js';
 import { logDestination } from './log-format.js';
@@ -267,12 +268,11 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
         ready = false;
         metrics.ready.set(0);
         const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
-        const cut = setTimeout(() => app.server.closeAllConnections(), drainTimeoutMs);
-        cut.unref();
+        const stopDraining = closeConnectionsWhileDraining(app.server, drainTimeoutMs);
         try {
           await app.close();
         } finally {
-          clearTimeout(cut);
+          stopDraining();
         }
         try {
           await scorer.close();

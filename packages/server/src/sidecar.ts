@@ -8,6 +8,7 @@ import {
   MdcError,
 } from 'model-data-collector';
 import { bodyText, mediaType } from './body.js';
+import { closeConnectionsWhileDraining } from './drain.js';
 import { toErrorAnswer } from './http-error.js';
 
 /** The route azureml-ai-monitoring posts every collect() call to. */
@@ -166,7 +167,14 @@ export function createSidecar(options: SidecarOptions): Sidecar {
       }
     },
     close() {
-      closing ??= app.close();
+      closing ??= (async () => {
+        const stopDraining = closeConnectionsWhileDraining(app.server, 30_000);
+        try {
+          await app.close();
+        } finally {
+          stopDraining();
+        }
+      })();
       return closing;
     },
   };
