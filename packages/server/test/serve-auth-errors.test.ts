@@ -155,9 +155,9 @@ test('start-up failures exit 2 with a coded message', async (t) => {
     ],
     ['code_configuration: {code: badinit, scoring_script: score.js}', 'MDC_INIT_FAILED', /no weights/],
     [
-      'code_configuration: {code: ok, scoring_script: score.py}',
+      'code_configuration: {code: ok, scoring_script: score.rb}',
       'MDC_SCRIPT_LOAD_FAILED',
-      /Node\.js scoring/,
+      /score\.rb is not a Python, JavaScript or TypeScript file/,
     ],
     ['model: azureml:nowhere:3', 'MDC_MODEL_NOT_FOUND', /not registered/],
     ['model: {path: ./nope}', 'MDC_MODEL_NOT_FOUND', /does not exist/],

@@ -582,3 +582,51 @@ test('no-code MLflow sklearn model: served through the Python worker, inputs and
   }
   assert.ok(Number(out[0]!.probability_setosa) > 0.9);
 });
+
+test('examples/python-sklearn serves as its docs say: the score.py deployment and the no-code one', async (t) => {
+  const ws = join(await tempDir(t, 'mdc-pyex-'), 'ws');
+  const example = join(ROOT, 'examples/python-sklearn');
+  const sample = readFileSync(join(example, 'sample-request.json'), 'utf8');
+  const cli = await startCli(
+    t,
+    ['serve', '-f', join(example, 'deployment.yml'), '--workspace', ws, '--port', '0'],
+    {
+      env: ENV,
+    },
+  );
+  const r = await post(cli.url, sample, { 'x-request-id': 'iris-1' });
+  assert.equal(r.status, 200, r.text);
+  const answer = JSON.parse(r.text) as Record<string, unknown>[];
+  assert.deepEqual(
+    answer.map((a) => a.species),
+    ['setosa', 'virginica'],
+  );
+  assert.equal(await cli.stop(), 0, cli.stderr());
+  for (const c of ['model_inputs', 'model_outputs', 'request', 'response']) {
+    const events = readEvents(ws, 'iris', 'blue', c);
+    assert.deepEqual(
+      events.map((e) => e.correlationid),
+      ['iris-1'],
+      c,
+    );
+  }
+  const outputs = readEvents(ws, 'iris', 'blue', 'model_outputs')[0]!.data as Record<string, unknown>[];
+  assert.deepEqual(Object.keys(outputs[0]!), [
+    'species',
+    'probability_setosa',
+    'probability_versicolor',
+    'probability_virginica',
+  ]);
+
+  const nocode = await startCli(
+    t,
+    ['serve', '-f', join(example, 'deployment-nocode.yml'), '--workspace', ws, '--port', '0'],
+    { env: { MDC_PYTHON: PYTHON } },
+  );
+  const columns = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+  const split = { dataframe_split: { columns, data: [[5.1, 3.5, 1.4, 0.2]] } };
+  const n = await post(nocode.url, JSON.stringify(split));
+  assert.deepEqual(JSON.parse(n.text), { predictions: ['setosa'] });
+  assert.equal(await nocode.stop(), 0);
+  assert.equal(readEvents(ws, 'iris', 'nocode', 'model_outputs').length, 1);
+});
