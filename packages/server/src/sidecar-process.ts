@@ -18,7 +18,6 @@ export interface RunSidecarOptions {
   /** @default 127.0.0.1 */
   readonly host?: string;
   readonly maxBodyBytes?: number;
-  readonly logLevel?: string;
   readonly print?: (line: string) => void;
 }
 
@@ -35,11 +34,12 @@ export async function runSidecar(options: RunSidecarOptions): Promise<number> {
     deployment,
     handleProcessExit: false,
   });
-  const sidecar = createSidecar({ runtime, maxBodyBytes: options.maxBodyBytes, logLevel: options.logLevel });
+  const sidecar = createSidecar({
+    runtime,
+    maxBodyBytes: options.maxBodyBytes,
+    metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
+  });
   const metrics = createMetrics(runtime, { sidecarPosts: () => sidecar.counts });
-  sidecar.app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.text()),
-  );
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_SIDECAR_PORT;
   let address: Awaited<ReturnType<typeof sidecar.listen>>;

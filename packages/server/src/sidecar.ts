@@ -1,5 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import {
   BasicCorrelationContext,
   type Collection,
@@ -22,8 +23,8 @@ export interface SidecarOptions {
   readonly runtime: DataCollectorRuntime;
   /** Largest post accepted; larger ones get 413. @default 104857600 (100 MiB) */
   readonly maxBodyBytes?: number;
-  /** pino level of the sidecar's own log (on stderr). @default 'warn' */
-  readonly logLevel?: string;
+  /** Answers `GET /metrics` (the standalone `mdc sidecar`). */
+  readonly metrics?: () => Promise<{ contentType: string; text: string }>;
 }
 
 /** Counters of the posts a sidecar answered, by outcome (`accepted` or an error code). */
@@ -31,7 +32,7 @@ export type SidecarCounts = Map<string, number>;
 
 /** The data-collector sidecar: `POST /modeldata/log` turned into events of the runtime's collections. */
 export interface Sidecar {
-  readonly app: FastifyInstance;
+  readonly server: Server;
   readonly counts: SidecarCounts;
   /** Time (ms since the epoch) of the last post answered, 0 before the first. */
   readonly lastPostAt: number;
@@ -48,64 +49,100 @@ export interface Sidecar {
   close(): Promise<void>;
 }
 
+const ACCEPTED = Buffer.from('{"status":"accepted"}');
+
 /**
  * Builds the sidecar that azureml-ai-monitoring's `Collector` posts to (see docs/python.md). Each accepted post
  * becomes one event of the collection named by `ce-type`, with `correlationid` = `xrequestid` = `ce-x-request-id`,
  * `time` from `ce-time`, and `agent`, `modelversion`, `collectdatatype` from their headers; it then goes through the
  * runtime's pipeline like any other event (sampling, rolling, offload, datastores, spool). Bad posts get a coded 4xx.
+ * Plain `node:http`: one route, and a post costs a third less than through a framework's request cycle.
  */
 export function createSidecar(options: SidecarOptions): Sidecar {
   const { runtime } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 100 * 1024 * 1024;
   const counts: SidecarCounts = new Map();
   const count = (outcome: string) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
   let lastPostAt = 0;
   let inFlight = 0;
   let closing: Promise<void> | undefined;
-  const app = Fastify({
-    logger: { level: options.logLevel ?? 'warn', stream: process.stderr },
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.maxBodyBytes ?? 100 * 1024 * 1024,
-    forceCloseConnections: 'idle',
-  });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler((err, request, reply) => {
-    const answer = toErrorAnswer(err);
-    if (answer.status >= 500) app.log.error({ err, url: request.url }, answer.body.error.message);
-    count(answer.body.error.code);
-    return reply.code(answer.status).type('application/json').send(JSON.stringify(answer.body));
-  });
-  app.setNotFoundHandler((request, reply) => {
-    count('MDC_NOT_FOUND');
-    reply
-      .code(404)
-      .type('application/json')
-      .send(
-        JSON.stringify({
-          error: {
-            code: 'MDC_NOT_FOUND',
-            message: `no route ${request.method} ${request.url.split('?')[0]} (the sidecar answers POST ${SIDECAR_PATH})`,
-          },
-        }),
+  const answer = (res: ServerResponse, status: number, type: string, body: Buffer | string) => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const fail = (res: ServerResponse, err: unknown) => {
+    const a = toErrorAnswer(err);
+    if (a.status >= 500)
+      process.emitWarning(`mdc sidecar: ${a.body.error.message}`, { code: a.body.error.code });
+    count(a.body.error.code);
+    answer(res, a.status, 'application/json', JSON.stringify(a.body));
+  };
+
+  const server = createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    if (req.method === 'POST' && path === SIDECAR_PATH) {
+      inFlight++;
+      res.once('close', () => {
+        inFlight--;
+        lastPostAt = Date.now();
+      });
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBodyBytes) {
+        res.setHeader('connection', 'close');
+        fail(res, tooLarge(maxBodyBytes));
+        req.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          res.setHeader('connection', 'close');
+          fail(res, tooLarge(maxBodyBytes));
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.once('end', () => {
+        if (res.headersSent) return;
+        try {
+          accept(req.headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+          count('accepted');
+          answer(res, 200, 'application/json', ACCEPTED);
+        } catch (err) {
+          fail(res, err);
+        }
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/') return answer(res, 200, 'text/plain; charset=utf-8', 'Healthy');
+    if (req.method === 'GET' && path === '/metrics' && options.metrics) {
+      options.metrics().then(
+        (m) => answer(res, 200, m.contentType, m.text),
+        (err) => fail(res, err),
       );
-  });
-  app.addHook('onRequest', async () => {
-    inFlight++;
-  });
-  app.addHook('onResponse', async () => {
-    inFlight--;
-    lastPostAt = Date.now();
+      return;
+    }
+    req.resume();
+    fail(
+      res,
+      new HttpError(
+        'MDC_NOT_FOUND',
+        404,
+        `no route ${req.method} ${path} (the sidecar answers POST ${SIDECAR_PATH})`,
+      ),
+    );
   });
 
-  app.get('/', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('Healthy'));
-  app.post(SIDECAR_PATH, async (request, reply) => {
-    const h = request.headers;
+  /** One post: its collection, correlation and time from the headers, its data from the body. */
+  function accept(h: IncomingHttpHeaders, body: Buffer): void {
     const collection = collectionOf(runtime, header(h['ce-type']));
     const id = header(h['ce-x-request-id']);
     const correlation = new BasicCorrelationContext(id === undefined || id === '' ? undefined : id);
     const time = timeOf(header(h['ce-time']));
-    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const type = mediaType(h['content-type']);
     let json: string | undefined;
     let raw: Buffer | undefined;
@@ -139,12 +176,10 @@ export function createSidecar(options: SidecarOptions): Sidecar {
         throw new HttpError(err.code, 503, err.message, { cause: err });
       throw err;
     }
-    count('accepted');
-    return reply.code(200).type('application/json').send('{"status":"accepted"}');
-  });
+  }
 
   return {
-    app,
+    server,
     counts,
     get lastPostAt() {
       return lastPostAt;
@@ -153,8 +188,9 @@ export function createSidecar(options: SidecarOptions): Sidecar {
       return inFlight;
     },
     async listen({ port, host }) {
-      await app.listen({ port, host });
-      return app.server.address() as AddressInfo;
+      server.listen(port, host);
+      await once(server, 'listening');
+      return server.address() as AddressInfo;
     },
     async settle(quietMs = 300, maxMs = 5000) {
       const start = Date.now();
@@ -167,17 +203,25 @@ export function createSidecar(options: SidecarOptions): Sidecar {
       }
     },
     close() {
-      closing ??= (async () => {
-        const stopDraining = closeConnectionsWhileDraining(app.server, 30_000);
-        try {
-          await app.close();
-        } finally {
+      closing ??= new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        const stopDraining = closeConnectionsWhileDraining(server, 30_000);
+        server.close(() => {
           stopDraining();
-        }
-      })();
+          resolve();
+        });
+      });
       return closing;
     },
   };
+}
+
+function tooLarge(max: number): HttpError {
+  return new HttpError(
+    'MDC_PAYLOAD_TOO_LARGE',
+    413,
+    `the post is larger than ${max} bytes (--max-body-bytes)`,
+  );
 }
 
 function header(v: string | string[] | undefined): string | undefined {

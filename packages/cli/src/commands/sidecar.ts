@@ -20,7 +20,6 @@ export function registerSidecar(program: Command): void {
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest post accepted (413 above)', intOption('--max-body-bytes', 1))
-    .option('--log-level <level>', 'log level on stderr', 'warn')
     .action(async (opts: SidecarFlags, cmd: Command) => {
       const { runSidecar } = await import('@model-data-collector/server');
       const code = await runSidecar({
@@ -29,7 +28,6 @@ export function registerSidecar(program: Command): void {
         port: opts.port,
         host: opts.host,
         maxBodyBytes: opts.maxBodyBytes,
-        logLevel: opts.logLevel,
       });
       exitWhenDone(code);
     });
@@ -40,5 +38,4 @@ interface SidecarFlags {
   port: number;
   host: string;
   maxBodyBytes?: number;
-  logLevel: string;
 }
