@@ -252,10 +252,10 @@ const CRASHY = `import json, os, time
 
 def run(raw):
     what = json.loads(raw)
-    if what.get("exit"):
-        os._exit(9)
     if what.get("sleep"):
         time.sleep(what["sleep"])
+    if what.get("exit"):
+        os._exit(9)
     return {"pid": os.getpid()}
 `;
 
@@ -288,6 +288,17 @@ test('a worker that dies answers its request with MDC_WORKER_EXITED, is restarte
   assert.equal(again!.status, 200, again!.text);
   assert.notEqual(JSON.parse(again!.text).pid, pid);
   assert.equal(await metric(cli.url, 'mdc_python_worker_restarts_total', 'reason="exit"'), 2);
+  // Requests queued behind the one that crashes the worker (some already sent ahead to it) never started: the
+  // new worker answers them.
+  const crashing = post(cli.url, '{"sleep": 0.3, "exit": true}');
+  await new Promise((r) => setTimeout(r, 50));
+  const behind = await Promise.all(Array.from({ length: 6 }, () => post(cli.url, '{}')));
+  assert.equal((await crashing).status, 502);
+  assert.deepEqual(
+    behind.map((b) => b.status),
+    [200, 200, 200, 200, 200, 200],
+  );
+  assert.equal(await metric(cli.url, 'mdc_python_worker_restarts_total', 'reason="exit"'), 3);
   assert.equal(await cli.stop(), 0);
   // The failed request is still collected, with its 502.
   const responses = readEvents(d.ws, 'ep', 'blue', 'response');

@@ -44,6 +44,13 @@ interface Job {
   reject(err: Error): void;
 }
 
+/**
+ * Requests sent to the worker beyond the ones it runs: it reads the next one while it answers the last, instead
+ * of waiting for a round trip through mdc. They still run one after the other, in order; on a crash they go back
+ * to the queue, and one that times out before it started is not a reason to stop the worker.
+ */
+const PIPELINE_DEPTH = 4;
+
 /** More restarts than this within a minute and the worker is not started again until a minute has passed. */
 const MAX_RESTARTS_PER_MINUTE = 10;
 
@@ -109,8 +116,11 @@ export class PythonScorer implements Scorer {
       this.waiting.splice(i, 1);
       return;
     }
+    let position = 0;
     for (const job of this.running.values()) {
       if (job.request === request) {
+        // Sent ahead but not started: it runs later and its answer is dropped (at most PIPELINE_DEPTH such).
+        if (position >= this.concurrency) return;
         this.killedFor = 'timeout';
         this.options.log(
           'warn',
@@ -120,6 +130,7 @@ export class PythonScorer implements Scorer {
         this.child?.kill('SIGKILL');
         return;
       }
+      position++;
     }
   }
 
@@ -226,10 +237,14 @@ export class PythonScorer implements Scorer {
       reason === 'timeout'
         ? 'the Python worker was stopped because a run() passed request_timeout_ms'
         : `the Python worker exited (${why}) while run() handled this request`;
-    for (const job of this.running.values()) {
+    // The worker runs its jobs in the order sent: only the oldest `concurrency` had started. The others go back
+    // to the front of the queue for the next worker.
+    const jobs = [...this.running.values()];
+    this.running.clear();
+    for (const job of jobs.slice(0, this.concurrency)) {
       job.reject(new HttpError('MDC_WORKER_EXITED', 502, `${message}; it is being restarted`));
     }
-    this.running.clear();
+    this.waiting.unshift(...jobs.slice(this.concurrency));
     if (this.closing) return;
     this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
     const now = Date.now();
@@ -268,14 +283,18 @@ export class PythonScorer implements Scorer {
   }
 
   private dispatch(): void {
-    while (this.ready && this.running.size < this.concurrency && this.waiting.length > 0) {
+    const input = this.input!;
+    let sent = 0;
+    while (this.ready && this.running.size < this.concurrency + PIPELINE_DEPTH && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.running.set(job.id, job);
       const body = job.body;
       const header = `${JSON.stringify({ op: 'run', id: job.id, rid: job.request.id, len: body.length })}\n`;
-      this.input!.write(header);
-      if (body.length > 0) this.input!.write(body);
+      if (sent++ === 0) input.cork();
+      input.write(header);
+      if (body.length > 0) input.write(body);
     }
+    if (sent > 0) process.nextTick(() => input.uncork());
   }
 
   private answer(frame: WorkerFrame): void {
