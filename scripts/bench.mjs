@@ -17,6 +17,11 @@ const benches = [
     what: '/score with collection on vs off; proxy overhead',
   },
   {
+    name: 'python',
+    script: 'packages/server/bench/python-bench.mjs',
+    what: 'a Python score.py under mdc serve vs a stdlib Python HTTP server; sidecar ingest',
+  },
+  {
     name: 'drift',
     script: 'packages/monitor/bench/drift-bench.mjs',
     what: 'mdc monitor drift: 1M production rows × 25 columns against a 100k-row reference (target < 10 s)',
