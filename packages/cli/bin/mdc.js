@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const bin = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(bin)) {
-  console.error('error MDC_MISSING_PACKAGE: mdc is not built yet: run `npm run build` at the repository root');
+  console.error(
+    'error MDC_MISSING_PACKAGE: mdc is not built yet: run `npm run build` at the repository root',
+  );
   process.exit(1);
 }
 await import(bin.href);
