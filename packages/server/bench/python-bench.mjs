@@ -219,12 +219,32 @@ const headers = {
   'ce-model-version': 'default',
   'ce-x-request-id': 'bench',
 };
+// Its floor: a bare node:http server that reads each post and answers the same 200, nothing else.
+const BARE = `require('node:http').createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c)).on('end', () => {
+    Buffer.concat(chunks);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 21 });
+    res.end('{"status":"accepted"}');
+  });
+}).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });`;
+const bare = await start(process.execPath, ['-e', BARE]);
 const posts = [];
-await load(`${sidecar.url}/modeldata/log`, { body: post, headers, duration: 1 });
+const floorPosts = [];
+const postTo = (s, duration = durationS) =>
+  load(`${s.url}/modeldata/log`, { body: post, headers, connections: 32, duration });
+await postTo(sidecar, 1); // warm-up
+await postTo(bare, 1);
 for (let i = 0; i < rounds; i++) {
-  posts.push(await load(`${sidecar.url}/modeldata/log`, { body: post, headers, connections: 32 }));
+  posts.push(await postTo(sidecar));
+  floorPosts.push(await postTo(bare));
 }
 await stop(sidecar);
+await stop(bare);
 console.log(
   `${'mdc sidecar ingest, 1-row posts, one core'.padEnd(58)} ${median(posts).toFixed(0).padStart(7)} posts/s   (target >= 10000)`,
+);
+console.log(
+  `${'floor: bare node:http reading the posts, answering 200'.padEnd(58)} ${median(floorPosts).toFixed(0).padStart(7)} posts/s   ` +
+    `(the sidecar keeps ${median(posts.map((p, i) => p / floorPosts[i])).toFixed(3)})`,
 );
