@@ -128,6 +128,7 @@ class Worker:
             self.out.flush()
 
     def load(self, script, builtin):
+        self.phase = "import"
         if builtin:
             spec = importlib.util.spec_from_file_location("mdc_builtin_score", builtin)
         else:
@@ -144,6 +145,7 @@ class Worker:
         if init is not None:
             if not callable(init):
                 raise AttributeError(f"{script} defines init, but it is not a function")
+            self.phase = "init"
             init()
         _patch_azureml_context()
 
@@ -210,7 +212,14 @@ def main():
     try:
         worker.load(args.script, args.builtin)
     except BaseException as e:  # noqa: BLE001 - reported to mdc, which fails the start-up with it
-        worker.send({"op": "init_failed", "message": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
+        worker.send(
+            {
+                "op": "init_failed",
+                "phase": getattr(worker, "phase", "import"),
+                "message": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc(),
+            }
+        )
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(3)

@@ -333,7 +333,10 @@ test('a script that does not import, or has no run(), is a start-up error; a mis
   const broken = await deployment(t, 'import not_a_module_anywhere\n');
   const r1 = runCli(['serve', '-f', broken.file, '--workspace', broken.ws, '--port', '0'], ENV, 60_000);
   assert.notEqual(r1.code, 0);
-  assert.match(r1.stderr, /MDC_INIT_FAILED.*ModuleNotFoundError: No module named 'not_a_module_anywhere'/);
+  assert.match(
+    r1.stderr,
+    /MDC_INIT_FAILED: cannot load .*score\.py: ModuleNotFoundError: No module named 'not_a_module_anywhere'/,
+  );
   const norun = await deployment(t, 'def init():\n    pass\n');
   const r2 = runCli(['serve', '-f', norun.file, '--workspace', norun.ws, '--port', '0'], ENV, 60_000);
   assert.match(r2.stderr, /does not define a run\(raw_data\) function/);
@@ -602,7 +605,8 @@ test('examples/python-sklearn serves as its docs say: the score.py deployment an
     t,
     ['serve', '-f', join(example, 'deployment.yml'), '--workspace', ws, '--port', '0'],
     {
-      env: ENV,
+      // As docs/python.md says it: a PYTHONPATH relative to where mdc starts (the worker runs in the code folder).
+      env: { MDC_PYTHON: PYTHON, PYTHONPATH: 'packages/server/test/fixtures/python' },
     },
   );
   const r = await post(cli.url, sample, { 'x-request-id': 'iris-1' });

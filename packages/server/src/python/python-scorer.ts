@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { delimiter, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,20 @@ interface Job {
   readonly body: Buffer;
   resolve(value: unknown): void;
   reject(err: Error): void;
+}
+
+/**
+ * The worker runs in the code folder, so relative `PYTHONPATH` entries, meant from where mdc was started, are
+ * made absolute.
+ */
+function pythonPath(value: string | undefined): { PYTHONPATH?: string } {
+  if (!value) return {};
+  return {
+    PYTHONPATH: value
+      .split(delimiter)
+      .map((p) => (p === '' ? p : resolve(p)))
+      .join(delimiter),
+  };
 }
 
 /**
@@ -160,7 +175,7 @@ export class PythonScorer implements Scorer {
     if (o.builtin) args.push('--builtin', o.builtin);
     const child = spawn(o.python, args, {
       cwd: o.codeDir,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env },
+      env: { ...process.env, PYTHONUNBUFFERED: '1', ...pythonPath(process.env.PYTHONPATH), ...o.env },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -214,9 +229,11 @@ export class PythonScorer implements Scorer {
         const why = signal ? `signal ${signal}` : `exit code ${code}`;
         if (started) {
           const tb = initFailure?.traceback ? `\n${String(initFailure.traceback).trimEnd()}` : '';
-          const what = initFailure
-            ? `init() of ${o.script} failed: ${initFailure.message}`
-            : `the Python worker ended (${why}) before init() returned`;
+          const what = !initFailure
+            ? `the Python worker ended (${why}) before init() returned`
+            : initFailure.phase === 'init'
+              ? `init() of ${o.script} failed: ${initFailure.message}`
+              : `cannot load ${o.script}: ${initFailure.message}`;
           if (initFailure?.traceback) o.log('error', tag, String(initFailure.traceback));
           started.reject(new InitFailedError(`${what}${tb}`));
           started = undefined;
