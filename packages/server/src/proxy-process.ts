@@ -1,11 +1,11 @@
 import {
   DataCollectorRuntime,
   type DeploymentConfig,
-  ListenFailedError,
   loadDeploymentFile,
   openWorkspace,
   resolveDeployment,
 } from 'model-data-collector';
+import { listenOrFail } from './listen.js';
 import { createProxyServer } from './proxy-server.js';
 import { DEFAULT_HOST, urlOf } from './serve.js';
 import { untilSignal } from './signals.js';
@@ -57,17 +57,11 @@ export async function runProxy(options: RunProxyOptions): Promise<number> {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     logLevel: options.logLevel,
   });
-  const host = options.host ?? DEFAULT_HOST;
-  const port = options.port ?? DEFAULT_PROXY_PORT;
-  let address: Awaited<ReturnType<typeof proxy.listen>>;
-  try {
-    address = await proxy.listen({ port, host });
-  } catch (err) {
-    await runtime.shutdown();
-    throw new ListenFailedError(`cannot listen on ${host}:${port}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const address = await listenOrFail(
+    proxy,
+    { host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PROXY_PORT },
+    () => runtime.shutdown(),
+  );
   const on = [proxy.payloads.request && 'request', proxy.payloads.response && 'response'].filter(Boolean);
   print(`mdc proxy: ${runtime.endpoint}/${runtime.deploymentName} -> ${new URL(options.target).origin}`);
   print(

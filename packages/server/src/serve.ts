@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import {
   DataCollectorRuntime,
   type DeploymentConfig,
-  ListenFailedError,
   loadDeploymentFile,
   openWorkspace,
   setDefaultRuntime,
@@ -11,6 +10,7 @@ import {
 } from 'model-data-collector';
 import { type AuthMode, type DeploymentPlan, planDeployment } from './deployment-plan.js';
 import { type EndpointKeys, getEndpointKeys } from './endpoint-keys.js';
+import { listenOrFail } from './listen.js';
 import { createOnnxScorer } from './onnx-scorer.js';
 import { resolvePython, startPythonRunner } from './python/python-runner.js';
 import { createScoreServer, type ScoreServer } from './score-server.js';
@@ -143,16 +143,10 @@ export async function startInstance(
       drainTimeoutMs: options.drainTimeoutMs,
       sidecarPosts,
     });
-    const host = options.host ?? DEFAULT_HOST;
-    const port = options.port ?? DEFAULT_PORT;
-    let address: AddressInfo;
-    try {
-      address = await server.listen({ port, host });
-    } catch (err) {
-      throw new ListenFailedError(`cannot listen on ${host}:${port}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    const address = await listenOrFail(server, {
+      host: options.host ?? DEFAULT_HOST,
+      port: options.port ?? DEFAULT_PORT,
+    });
     await server.init();
     const s = server;
     return { server: s, runtime, address, instanceId, close: () => s.close() };

@@ -1,9 +1,5 @@
-import {
-  DataCollectorRuntime,
-  ListenFailedError,
-  loadDeploymentFile,
-  openWorkspace,
-} from 'model-data-collector';
+import { DataCollectorRuntime, loadDeploymentFile, openWorkspace } from 'model-data-collector';
+import { listenOrFail } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { DEFAULT_HOST, urlOf } from './serve.js';
 import { createSidecar, DEFAULT_SIDECAR_PORT, SIDECAR_PATH } from './sidecar.js';
@@ -40,17 +36,11 @@ export async function runSidecar(options: RunSidecarOptions): Promise<number> {
     metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
   });
   const metrics = createMetrics(runtime, { sidecarPosts: () => sidecar.counts });
-  const host = options.host ?? DEFAULT_HOST;
-  const port = options.port ?? DEFAULT_SIDECAR_PORT;
-  let address: Awaited<ReturnType<typeof sidecar.listen>>;
-  try {
-    address = await sidecar.listen({ port, host });
-  } catch (err) {
-    await runtime.shutdown();
-    throw new ListenFailedError(`cannot listen on ${host}:${port}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const address = await listenOrFail(
+    sidecar,
+    { host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_SIDECAR_PORT },
+    () => runtime.shutdown(),
+  );
   const on = [...(deployment.collections ?? new Map())].filter(([, c]) => c.enabled).map(([n]) => n);
   print(`mdc sidecar: ${runtime.endpoint}/${runtime.deploymentName} from ${deployment.file}`);
   print(
