@@ -520,6 +520,13 @@ test('mdc sidecar: bad posts get coded 4xx and are counted; good ones are stored
   assert.equal((await send(good, '[{"a":1,"b":"x"},\n{"a":2,"b":"y"}]')).status, 200);
   const compact = { ...good, 'content-type': 'application/octet-stream', 'ce-x-request-id': 'compact' };
   assert.equal((await send(compact, Buffer.from('   a  b\n0  1  x\n1  2  y'))).status, 200);
+  // A second sidecar on the same port fails at start-up, naming the address.
+  const taken = runCli(['sidecar', '-f', SIDECAR_YAML(dir), '--workspace', ws, '--port', String(port)]);
+  assert.equal(taken.code, 2, taken.stderr);
+  assert.match(
+    taken.stderr,
+    new RegExp(`^error MDC_LISTEN_FAILED: cannot listen on 127\\.0\\.0\\.1:${port}`, 'm'),
+  );
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(metrics, /mdc_sidecar_posts_total\{outcome="accepted"\} 2/);
   assert.match(metrics, /mdc_sidecar_posts_total\{outcome="MDC_BAD_EVENT_HEADER"\} 3/);
