@@ -11,11 +11,12 @@
 // Servers are pinned to core 0 (the Python worker inherits its parent's affinity) and the load generator to the
 // other cores when taskset is there (BENCH_PIN=0 turns it off). Python: MDC_PYTHON, else /usr/bin/python3.
 // BENCH_ROUNDS (default 3 pairs) of BENCH_DURATION_S (default 4) seconds, BENCH_CONNECTIONS (default 10).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cores, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -27,18 +28,10 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 const autocannon = (await import('autocannon')).default;
 const work = mkdtempSync(join(tmpdir(), 'mdc-python-bench-'));
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-});
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 process.on('SIGINT', () => process.exit(130));
 
-const pin =
-  process.env.BENCH_PIN !== '0' &&
-  availableParallelism() >= 2 &&
-  spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-if (pin) spawnSync('taskset', ['-a', '-cp', '1-63', String(process.pid)], { stdio: 'ignore' });
+pinSelf(`1-${cores - 1}`);
 
 const row = Object.fromEntries(Array.from({ length: 23 }, (_, i) => [`f${i}`, 1000 + i * 37]));
 const body = JSON.stringify({ data: [row] });
@@ -131,29 +124,13 @@ const nodeFloor = yaml('floor', join(work, 'trivial'), ['request', 'response'], 
 const four = yaml('four', join(work, 'collecting'), ['request', 'response', 'model_inputs', 'model_outputs']);
 const sidecarYaml = yaml('sidecar', join(work, 'trivial'), ['model_inputs']);
 
-function start(command, args, env = {}) {
-  const [cmd, argv] = pin ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
-  const child = spawn(cmd, argv, {
+const start = (command, args, env = {}) =>
+  startServer(command, args, {
     cwd: root,
-    env: { ...process.env, MDC_PYTHON: python, PYTHONPATH: standin, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { MDC_PYTHON: python, PYTHONPATH: standin, ...env },
+    pinToCore0: true,
   });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      out += d;
-      const m = /(?:ready at|listening on) (http:\/\/[^\s/]+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
-  });
-}
-async function stop({ child }) {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  children.delete(child);
-}
+const stop = stopServer;
 const mdc = (...args) => start(process.execPath, [bin, ...args, '--workspace', join(work, 'ws')]);
 
 async function load(url, options = {}) {
@@ -172,10 +149,6 @@ async function load(url, options = {}) {
 }
 /** Requests answered per URL over the whole run (warm-up included). */
 const total = new Map();
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 console.log(
   `python ${spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim()}, ${connections} connections, ` +

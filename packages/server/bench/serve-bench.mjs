@@ -1,22 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench -- serve`: what data collection costs a scoring request, measured as a user runs it.
-//  1. `mdc serve` with request, response, model_inputs and model_outputs all collected vs none (same script,
-//     same run, short back-to-back pairs of rounds, median ratio); target: >= 95 % of the req/s. Also the
-//     server's CPU time per request in each mode (from /proc), which a busy machine disturbs less. A third
-//     server measures the floor: the same four lines only encoded, nothing else (floor-preload.mjs).
-//  2. `mdc proxy` in front of a plain Node HTTP model server vs calling the server directly, with and
-//     without payload logging, and a minimal Node proxy as the floor: the proxy's added latency, also one
-//     request at a time (the hop's own latency, without the queueing of a concurrent load).
-// Every server is a child process on 127.0.0.1; autocannon drives the load. BENCH_DURATION_S sets the round
-// length (default 5), BENCH_CONNECTIONS the concurrency (default 32),
-// BENCH_PAIRS and BENCH_PAIR_S the on/off pairs of part 1 (default 8 pairs of 2 s), BENCH_SKIP_PROXY=1 skips part 2. Results also go to bench-results/serve.json.
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREDIT_COLUMNS } from '../../cli/dist/demo/credit-data.js';
+import { cores, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -35,12 +24,7 @@ try {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'mdc-serve-bench-'));
-const children = new Set();
-const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-};
-process.on('exit', cleanup);
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 process.on('SIGINT', () => process.exit(130));
 
 // A credit-default style request: one row of the demo's 23 numeric features.
@@ -81,39 +65,9 @@ const deployment = (name, enabled, what = SCRIPT) => {
  * the ratio measures the server's own capacity instead of how the scheduler shares two busy cores; BENCH_PIN=0
  * turns it off. Needs taskset (util-linux) and at least 2 cores.
  */
-const cores = availableParallelism();
-const pin =
-  process.env.BENCH_PIN !== '0' &&
-  cores >= 2 &&
-  spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-function pinSelf(list) {
-  if (pin) spawnSync('taskset', ['-a', '-cp', list, String(process.pid)], { stdio: 'ignore' });
-}
-
-function start(args, env = {}, pinToCore0 = false) {
-  const command = pinToCore0 && pin ? 'taskset' : process.execPath;
-  const child = spawn(command, pinToCore0 && pin ? ['-c', '0', process.execPath, ...args] : args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      out += d;
-      const m = /(?:ready at|listening on) (http:\/\/[^\s/]+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
-  });
-}
-
-async function stop({ child }) {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  children.delete(child);
-}
+const start = (args, env = {}, pinToCore0 = false) =>
+  startServer(process.execPath, args, { cwd: root, env, pinToCore0 });
+const stop = stopServer;
 
 async function load(url, seconds = durationS, requestBody = body) {
   const r = await autocannon({
@@ -138,10 +92,6 @@ function cpuSeconds(pid, mainThread = false) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 // One request at a time over one keep-alive connection, timed in microseconds: the latency a hop adds, without
 // the queueing that dominates p50 under autocannon's concurrent load on a small machine.
