@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { MdcError, PathNotFoundError, resolveWorkspaceDir, VERSION } from 'model-data-collector';
+import { MdcError, VERSION } from 'model-data-collector';
 import { commands } from './commands/index.js';
 
 /** Builds the `mdc` program; every command is registered from ./commands. */
@@ -44,22 +43,4 @@ export function reportError(err: unknown): number {
   return 1;
 }
 
-/** The workspace folder from the global `--workspace` option (or undefined: then MDC_WORKSPACE / default). */
-export function workspaceOption(cmd: Command): string | undefined {
-  return cmd.optsWithGlobals<{ workspace?: string }>().workspace;
-}
-
-/**
- * The workspace folder of a command that only reads it: a typo in --workspace or MDC_WORKSPACE must not make a
- * new, empty workspace. Throws MDC_PATH_NOT_FOUND naming the folder.
- */
-export function existingWorkspace(cmd: Command): string {
-  const dir = resolveWorkspaceDir(workspaceOption(cmd));
-  if (!existsSync(dir)) {
-    throw new PathNotFoundError(
-      `workspace ${dir}`,
-      'does not exist (check --workspace / MDC_WORKSPACE; `mdc serve`, `mdc demo` or `mdc datastore create` make one)',
-    );
-  }
-  return dir;
-}
+export { existingWorkspace, workspaceOption } from './commands/workspace-option.js';

@@ -1,13 +1,18 @@
 import type { Table } from 'apache-arrow';
 import { MissingPackageError } from 'model-data-collector';
-import type { ResultStream } from './reader.js';
 import { type Cell, jsonText } from './values.js';
+
+/** What a Table is made from: a result's columns and its rows, chunk by chunk (a reader's ResultStream). */
+export interface ChunkedResult {
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  chunks(): AsyncGenerator<Cell[][]>;
+}
 
 /**
  * Collects a result into an Apache Arrow Table (in memory: for results that fit). `apache-arrow` is an
  * optional peer dependency, loaded only here.
  */
-export async function toArrowTable(result: ResultStream): Promise<Table> {
+export async function toArrowTable(result: ChunkedResult): Promise<Table> {
   let arrow: typeof import('apache-arrow');
   try {
     arrow = await import('apache-arrow');

@@ -18,8 +18,8 @@ import {
   UsageError,
   type Workspace,
 } from 'model-data-collector';
-import { existingWorkspace, workspaceOption } from '../index.js';
 import { intOption } from './options.js';
+import { existingWorkspace, workspaceOption } from './workspace-option.js';
 
 interface CreateOptions {
   type: string;

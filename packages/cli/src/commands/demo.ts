@@ -20,7 +20,7 @@ import {
   TRAIN_CSV,
   trainingRows,
 } from '../demo/credit-data.js';
-import { workspaceOption } from '../index.js';
+import { workspaceOption } from './workspace-option.js';
 
 export function registerDemo(program: Command): void {
   program

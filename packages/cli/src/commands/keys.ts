@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector';
-import { existingWorkspace } from '../index.js';
+import { existingWorkspace } from './workspace-option.js';
 
 export function registerKeys(program: Command): void {
   const keys = program

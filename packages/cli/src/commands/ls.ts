@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { openWorkspace } from 'model-data-collector';
-import { existingWorkspace } from '../index.js';
 import { loadReader } from './output-options.js';
 import { formatBytes, printTable } from './text-table.js';
+import { existingWorkspace } from './workspace-option.js';
 
 export function registerLs(program: Command): void {
   program

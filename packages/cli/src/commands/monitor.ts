@@ -18,7 +18,7 @@ import {
 } from '@model-data-collector/monitor';
 import { type Command, Option } from 'commander';
 import { openWorkspace, PathNotFoundError, UsageError, WebhookFailedError } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
+import { workspaceOption } from './workspace-option.js';
 
 /** Exit codes of `mdc monitor run|schedule|drift` besides 0 (all pass), 1 (unexpected) and 2 (bad input). */
 export const EXIT_BREACH = 3;

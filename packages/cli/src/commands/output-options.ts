@@ -1,6 +1,6 @@
 import type { BlobMode, OutputFormat, Reader, SelectOptions } from '@model-data-collector/reader';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { existingWorkspace } from '../index.js';
+import { existingWorkspace } from './workspace-option.js';
 
 // The reader (and DuckDB's native module) loads only when a reading command runs, so `mdc serve` and
 // `mdc --help` do not pay for it.

@@ -1,8 +1,8 @@
 import type { AuthMode } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
 import { exitWhenDone, intOption, logFormat } from './options.js';
+import { workspaceOption } from './workspace-option.js';
 
 export function registerServe(program: Command): void {
   program

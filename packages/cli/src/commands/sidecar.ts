@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { workspaceOption } from '../index.js';
 import { exitWhenDone, intOption } from './options.js';
+import { workspaceOption } from './workspace-option.js';
 
 export function registerSidecar(program: Command): void {
   program

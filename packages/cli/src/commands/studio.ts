@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector';
-import { existingWorkspace } from '../index.js';
 import { intOption } from './options.js';
+import { existingWorkspace } from './workspace-option.js';
 
 interface StudioFlags {
   port: number;

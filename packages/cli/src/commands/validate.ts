@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DataCollectorRuntime, loadDeploymentFile } from 'model-data-collector';
-import { workspaceOption } from '../index.js';
+import { workspaceOption } from './workspace-option.js';
 
 export function registerValidate(program: Command): void {
   program
