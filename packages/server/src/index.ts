@@ -17,6 +17,17 @@ export {
 } from './endpoint-keys.js';
 export { type ErrorBody, toErrorAnswer } from './http-error.js';
 export { createMetrics, type ServerMetrics } from './metrics.js';
+export {
+  MODEL_IO_MODES,
+  MODEL_IO_PROTOCOLS,
+  ModelIo,
+  type ModelIoExchange,
+  type ModelIoMode,
+  type ModelIoOptions,
+  type ModelIoProtocol,
+  type ModelIoStats,
+  type SkipReason,
+} from './model-io/index.js';
 export * from './onnx/index.js';
 export { createOnnxScorer } from './onnx-scorer.js';
 export { type Exchange, PayloadLogger, STATUS_ATTRIBUTE } from './payload-log.js';

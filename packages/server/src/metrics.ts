@@ -6,6 +6,7 @@ import {
   datastoreUp,
 } from 'model-data-collector';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelIoStats } from './model-io/index.js';
 
 /** The Prometheus metrics of one `mdc serve` / `mdc proxy` process. */
 export interface ServerMetrics {
@@ -42,6 +43,7 @@ export function createMetrics(
     payloadErrors?: () => ReadonlyMap<string, number>;
     workerRestarts?: () => ReadonlyMap<string, number>;
     sidecarPosts?: () => ReadonlyMap<string, number>;
+    modelIo?: () => ModelIoStats;
   } = {},
 ): ServerMetrics {
   const registry = new Registry();
@@ -118,6 +120,41 @@ export function createMetrics(
       'Posts to the data-collector sidecar (/modeldata/log), by outcome: accepted or the error code answered',
       'outcome',
       extra.sidecarPosts,
+    );
+  }
+  if (extra.modelIo) {
+    const stats = extra.modelIo;
+    mapCounter(
+      'mdc_model_io_skipped_total',
+      'Proxied exchanges (or their outputs) that gave no model_inputs/model_outputs rows, by reason; the request and response events are still written',
+      'reason',
+      () => stats().skipped,
+    );
+    mapCounter(
+      'mdc_model_io_exchanges_total',
+      'Proxied exchanges turned into model_inputs rows, by the protocol recognised',
+      'protocol',
+      () => stats().exchanges,
+    );
+    const plain = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    plain(
+      'mdc_model_io_unaligned_total',
+      'model_outputs events whose row count differs from their model_inputs (written with unaligned="true")',
+      () => stats().unaligned,
+    );
+    plain(
+      'mdc_model_io_metadata_failures_total',
+      'Open Inference Protocol metadata requests that failed (2-D tensor columns named <tensor>_<i>)',
+      () => stats().metadataFailures,
     );
   }
   const queueGauge = (

@@ -15,6 +15,7 @@ import { correlationFromHeaders } from './correlation.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { ModelIo, type ModelIoProtocol } from './model-io/index.js';
 import { PayloadLogger } from './payload-log.js';
 import { throttled } from './throttle.js';
 
@@ -36,12 +37,25 @@ export interface ProxyOptions {
   readonly connections?: number;
   /** @default 'info' */
   readonly logLevel?: string;
+  /**
+   * Turn inference exchanges into `model_inputs` / `model_outputs` rows (when the deployment enables them).
+   * @default off
+   */
+  readonly modelIo?: {
+    readonly protocol: 'auto' | ModelIoProtocol;
+    /** Column names of a 2-D input tensor or positional input rows of that width. */
+    readonly featureNames?: readonly string[];
+    /** Longest wait for an Open Inference Protocol model's metadata. @default 2000 */
+    readonly metadataTimeoutMs?: number;
+  };
 }
 
 export interface ProxyServer {
   readonly server: Server;
   readonly metrics: ServerMetrics;
   readonly payloads: PayloadLogger;
+  /** Rows from inference protocols, when `modelIo` is on and the deployment collects model_inputs/outputs. */
+  readonly modelIo: ModelIo | undefined;
   listen(options: { port: number; host: string }): Promise<AddressInfo>;
   /** Stops accepting, waits for in-flight exchanges, closes the target pool and flushes collections. Idempotent. */
   close(): Promise<void>;
@@ -89,21 +103,37 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     ),
   );
   const payloads = new PayloadLogger(options.runtime, (err, c) => warnCollect(err, c));
-  const metrics = createMetrics(options.runtime, { payloadErrors: () => payloads.errors });
-  metrics.ready.set(1);
   const pool = new Pool(target.origin, {
     connections: options.connections ?? 256,
     headersTimeout: options.upstreamTimeoutMs ?? 300_000,
     bodyTimeout: options.upstreamTimeoutMs ?? 300_000,
   });
+  const basePath = target.pathname.replace(/\/$/, '');
+  const warnModelIo = throttled(10_000, (message: string, suppressed: number) =>
+    log.warn({ suppressed }, `model-io: ${message} (request still proxied)`),
+  );
+  const modelIoCandidate = options.modelIo
+    ? new ModelIo({
+        ...options.modelIo,
+        runtime: options.runtime,
+        upstream: pool,
+        basePath,
+        onWarning: (message) => warnModelIo(message),
+      })
+    : undefined;
+  const modelIo = modelIoCandidate?.enabled ? modelIoCandidate : undefined;
+  const metrics = createMetrics(options.runtime, {
+    payloadErrors: () => payloads.errors,
+    modelIo: modelIo && (() => modelIo.stats),
+  });
+  metrics.ready.set(1);
   const maxCapture = options.maxCaptureBytes ?? 64 * 1024 * 1024;
   const prefixes = options.collectPaths;
   const shouldCollect = (method: string, path: string) =>
-    payloads.enabled &&
+    (payloads.enabled || modelIo !== undefined) &&
     (prefixes
       ? prefixes.some((p) => path.startsWith(p))
       : method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS');
-  const basePath = target.pathname.replace(/\/$/, '');
   let inFlight = 0;
 
   /** Counts, measures and (when collected) logs one finished exchange. Runs once per proxied request. */
@@ -130,6 +160,16 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         requestContentType: x.req.headers['content-type'],
         responseBody: resCapture.bytes(),
         responseContentType: x.responseType,
+      });
+      // After the client's answer (the work itself runs on a later turn of the event loop).
+      modelIo?.observe({
+        correlation: x.correlation,
+        path: x.url,
+        status: x.status,
+        requestBody: reqCapture.bytes(),
+        responseBody: resCapture.bytes(),
+        binary: x.binaryBody || x.req.headers['inference-header-content-length'] !== undefined,
+        authorization: x.req.headers.authorization,
       });
     }
   };
@@ -221,6 +261,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     server,
     metrics,
     payloads,
+    modelIo,
     async listen({ port, host }) {
       server.listen(port, host);
       await once(server, 'listening');
@@ -234,6 +275,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         await closed;
         stopDraining();
         while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+        await modelIo?.idle();
         await pool.close();
         await options.runtime.shutdown();
       })();
@@ -250,6 +292,8 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
 class ProxyExchange {
   status = 502;
   responseType: string | undefined;
+  /** The answer uses the Open Inference Protocol's binary tensor data extension. */
+  binaryBody = false;
   aborted = false;
   private abort: ((reason?: Error) => void) | undefined;
   private done = false;
@@ -292,6 +336,7 @@ class ProxyExchange {
     this.status = statusCode;
     const out = responseHeaders(rawHeaders);
     this.responseType = headerValue(out['content-type']);
+    this.binaryBody = out['inference-header-content-length'] !== undefined;
     if (out['x-request-id'] === undefined)
       out['x-request-id'] = this.correlation.xRequestId ?? this.correlation.id;
     this.resume = resume;

@@ -1,3 +1,4 @@
+import type { RunProxyOptions } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { workspaceOption } from '../index.js';
 import { exitWhenDone, intOption, logFormat } from './options.js';
@@ -34,6 +35,14 @@ export function registerProxy(program: Command): void {
       'longest wait for the target',
       intOption('--upstream-timeout-ms', 1),
     )
+    .option(
+      '--model-io <protocol>',
+      'turn inference requests/responses into model_inputs/model_outputs rows: auto, none, oip, tfserving, mlflow, azureml (openai: not yet) (default: auto when the YAML enables model_inputs/model_outputs, else none)',
+    )
+    .option(
+      '--feature-names <names>',
+      'comma-separated column names for a 2-D input tensor or positional input rows of that width',
+    )
     .option('--log-level <level>', 'log level on stderr', 'info')
     .option(
       '--log-format <format>',
@@ -54,6 +63,11 @@ export function registerProxy(program: Command): void {
         maxCaptureBytes: opts.maxCaptureBytes,
         upstreamTimeoutMs: opts.upstreamTimeoutMs,
         logLevel: opts.logLevel,
+        modelIo: opts.modelIo as RunProxyOptions['modelIo'],
+        featureNames: opts.featureNames
+          ?.split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== ''),
       });
       exitWhenDone(code);
     });
@@ -71,4 +85,6 @@ interface ProxyFlags {
   upstreamTimeoutMs?: number;
   logLevel: string;
   logFormat?: string;
+  modelIo?: string;
+  featureNames?: string;
 }

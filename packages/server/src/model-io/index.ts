@@ -1,0 +1,287 @@
+import {
+  type Collector,
+  type CorrelationContext,
+  type DataCollectorRuntime,
+  serializeTable,
+  TABLE_DATA_TYPE,
+} from 'model-data-collector';
+import type { Dispatcher } from 'undici';
+import { autoCollectors, safeCollect } from '../onnx-scorer.js';
+import { azureInputs, azureOutputs, looksLikeAzureRequest } from './azureml.js';
+import { isMlflowPath, looksLikeMlflowRequest, mlflowInputs, mlflowOutputs } from './mlflow.js';
+import {
+  type ColumnNamer,
+  isWide,
+  looksLikeOipRequest,
+  type OipTensor,
+  oipModel,
+  readTensors,
+  tensorRows,
+} from './oip.js';
+import { OipMetadataCache, type TensorNames } from './oip-metadata.js';
+import { ModelIoSkip, type Row, type SkipReason } from './rows.js';
+import { isTfServingPath, tfServingInputs, tfServingOutputs } from './tfserving.js';
+
+export type { SkipReason } from './rows.js';
+
+/** The protocols the proxy turns into rows. */
+export const MODEL_IO_PROTOCOLS = ['oip', 'tfserving', 'mlflow', 'azureml'] as const;
+export type ModelIoProtocol = (typeof MODEL_IO_PROTOCOLS)[number];
+/** `--model-io` values; `openai` is reserved for the streaming work and refused for now. */
+export const MODEL_IO_MODES = ['auto', 'none', ...MODEL_IO_PROTOCOLS, 'openai'] as const;
+export type ModelIoMode = (typeof MODEL_IO_MODES)[number];
+
+/** One finished proxied exchange, as the proxy hands it over after the client has its answer. */
+export interface ModelIoExchange {
+  readonly correlation: CorrelationContext;
+  /** Path and query as the client sent them. */
+  readonly path: string;
+  readonly status: number;
+  /** Undefined when the body was over `--max-capture-bytes`. */
+  readonly requestBody: Uint8Array | undefined;
+  readonly responseBody: Uint8Array | undefined;
+  /** Either side carried `Inference-Header-Content-Length` (the protocol's binary tensor data extension). */
+  readonly binary: boolean;
+  /** The client's `Authorization`, reused for the one metadata request per model. */
+  readonly authorization?: string;
+}
+
+export interface ModelIoOptions {
+  readonly runtime: DataCollectorRuntime;
+  /** A protocol, or `auto` to recognise each exchange by path and body shape. */
+  readonly protocol: 'auto' | ModelIoProtocol;
+  /** Column names of a 2-D input tensor (or positional input rows) of that width. @default from metadata, else `<tensor>_<i>` */
+  readonly featureNames?: readonly string[];
+  /** The model server, for Open Inference Protocol metadata. */
+  readonly upstream: Dispatcher;
+  /** The target URL's path prefix. @default '' */
+  readonly basePath?: string;
+  /** Longest wait for a model's metadata. @default 2000 */
+  readonly metadataTimeoutMs?: number;
+  /** Told of each skip, collect error and metadata failure (the proxy logs them, throttled). */
+  readonly onWarning?: (message: string, reason?: SkipReason) => void;
+}
+
+/** Counters of model-io extraction, exported on the proxy's metrics. */
+export interface ModelIoStats {
+  /** Exchanges (or their outputs) that gave no rows, by reason. */
+  readonly skipped: Map<SkipReason, number>;
+  /** Exchanges turned into rows, by protocol. */
+  readonly exchanges: Map<ModelIoProtocol, number>;
+  /** Outputs whose row count differs from the inputs' (kept with `unaligned: "true"`). */
+  unaligned: number;
+  /** Metadata requests that failed (columns fell back to `<tensor>_<i>`). */
+  metadataFailures: number;
+}
+
+/** Extension attributes of a `model_outputs` event whose rows do not line up with its `model_inputs` rows. */
+export const UNALIGNED_ATTRIBUTE = 'unaligned';
+export const INPUT_ROWS_ATTRIBUTE = 'inputrows';
+
+/**
+ * Turns proxied inference exchanges into `model_inputs` / `model_outputs` events (N rows each, the request's
+ * correlation id, row i of the outputs answering row i of the inputs). It works after the client's answer is
+ * sent and never throws: what it cannot map is counted in {@link stats} by reason.
+ */
+export class ModelIo {
+  readonly stats: ModelIoStats = {
+    skipped: new Map(),
+    exchanges: new Map(),
+    unaligned: 0,
+    metadataFailures: 0,
+  };
+  private readonly inputs: Collector | undefined;
+  private readonly outputs: Collector | undefined;
+  private readonly metadata: OipMetadataCache;
+  private readonly featureNames: readonly string[] | undefined;
+
+  constructor(private readonly options: ModelIoOptions) {
+    const c = autoCollectors(options.runtime, (err) => this.skip('collect_error', err.message));
+    this.inputs = c.inputs;
+    this.outputs = c.outputs;
+    this.featureNames = options.featureNames?.length ? options.featureNames : undefined;
+    this.metadata = new OipMetadataCache({
+      upstream: options.upstream,
+      basePath: options.basePath ?? '',
+      timeoutMs: options.metadataTimeoutMs,
+      onFailure: (err) => {
+        this.stats.metadataFailures++;
+        options.onWarning?.(`model metadata unavailable, columns named <tensor>_<i>: ${err.message}`);
+      },
+    });
+  }
+
+  /** Whether the deployment collects `model_inputs` or `model_outputs` at all. */
+  get enabled(): boolean {
+    return this.inputs !== undefined || this.outputs !== undefined;
+  }
+
+  /** Takes one finished exchange; the work runs on a later turn of the event loop. Never throws. */
+  observe(x: ModelIoExchange): void {
+    this.active++;
+    setImmediate(() => {
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = this.extract(x)?.catch((err: Error) => this.skipped(err));
+      } catch (err) {
+        this.skipped(err as Error);
+      }
+      if (waiting) void waiting.finally(() => this.active--);
+      else this.active--;
+    });
+  }
+
+  /** Resolves once every exchange handed over so far is collected or skipped (the proxy waits for it on close). */
+  async idle(): Promise<void> {
+    while (this.active > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private active = 0;
+
+  private extract(x: ModelIoExchange): Promise<void> | undefined {
+    if (x.requestBody === undefined) throw new ModelIoSkip('body_too_large', 'the request body was not kept');
+    if (x.binary) throw new ModelIoSkip('binary_extension', 'Inference-Header-Content-Length is set');
+    const request = parseJson(x.requestBody, 'request_not_json');
+    const protocol = this.options.protocol === 'auto' ? detect(x.path, request) : this.options.protocol;
+    if (protocol === undefined) {
+      throw new ModelIoSkip('unrecognized', `no known inference protocol for ${x.path.split('?')[0]}`);
+    }
+    if (protocol !== 'oip') {
+      const rows = this.inputRows(protocol, request);
+      this.emit(x, protocol, rows, () => outputRows(protocol, x));
+      return undefined;
+    }
+    const inputs = readTensors(request, 'inputs');
+    const model = oipModel(x.path);
+    // The answer is read first: its skip (if any) is raised only after the inputs are collected.
+    let outputs: OipTensor[] | ModelIoSkip | undefined;
+    if (this.outputs && x.status >= 200 && x.status < 300 && x.responseBody !== undefined) {
+      try {
+        outputs = readTensors(parseJson(x.responseBody, 'response_not_json'), 'outputs');
+      } catch (err) {
+        if (!(err instanceof ModelIoSkip)) throw err;
+        outputs = err;
+      }
+    }
+    const needsNames =
+      model !== undefined &&
+      (inputs.some((t) => isWide(t) && this.featureNames?.length !== t.shape[1]) ||
+        (Array.isArray(outputs) && outputs.some(isWide)));
+    if (!needsNames) {
+      this.emitOip(x, inputs, outputs, undefined);
+      return undefined;
+    }
+    return this.metadata
+      .names(model, x.authorization)
+      .then((names) => this.emitOip(x, inputs, outputs, names));
+  }
+
+  private emitOip(
+    x: ModelIoExchange,
+    inputs: OipTensor[],
+    outputs: OipTensor[] | ModelIoSkip | undefined,
+    names: TensorNames | undefined,
+  ): void {
+    const inputNamer: ColumnNamer = (t, width) =>
+      this.featureNames?.length === width ? this.featureNames : names?.inputs.get(t.name);
+    const outputNamer: ColumnNamer = (t) => names?.outputs.get(t.name);
+    const rows = tensorRows(inputs, inputNamer, 'invalid_request');
+    this.emit(x, 'oip', rows, () => {
+      if (outputs instanceof ModelIoSkip) throw outputs;
+      return tensorRows(outputs ?? [], outputNamer, 'invalid_response');
+    });
+  }
+
+  private inputRows(protocol: Exclude<ModelIoProtocol, 'oip'>, body: unknown): Row[] {
+    switch (protocol) {
+      case 'tfserving':
+        return tfServingInputs(body, this.featureNames);
+      case 'mlflow':
+        return mlflowInputs(body, this.featureNames);
+      case 'azureml':
+        return azureInputs(body, this.featureNames);
+    }
+  }
+
+  /** Collects the input rows, then (for a 2xx answer that maps) the output rows with the same correlation. */
+  private emit(x: ModelIoExchange, protocol: ModelIoProtocol, rows: Row[], outputs: () => Row[]): void {
+    safeCollect(this.inputs, rows, (err) => this.skip('collect_error', err.message), x.correlation);
+    this.stats.exchanges.set(protocol, (this.stats.exchanges.get(protocol) ?? 0) + 1);
+    if (!this.outputs) return;
+    if (x.status < 200 || x.status >= 300) {
+      throw new ModelIoSkip('error_status', `the model server answered ${x.status}`);
+    }
+    if (x.responseBody === undefined)
+      throw new ModelIoSkip('body_too_large', 'the response body was not kept');
+    const out = outputs();
+    if (out.length === rows.length) {
+      safeCollect(this.outputs, out, (err) => this.skip('collect_error', err.message), x.correlation);
+      return;
+    }
+    // Row i no longer answers row i: kept, flagged and counted rather than paired wrongly without a trace.
+    this.stats.unaligned++;
+    const c = this.options.runtime.collection(this.outputs.name);
+    try {
+      if (!c.accepts(x.correlation.id)) return;
+      // No rowCount: a flagged event is never merged with others.
+      c.emit({
+        correlation: x.correlation,
+        json: serializeTable(out).json,
+        collectDataType: TABLE_DATA_TYPE,
+        extensions: { [UNALIGNED_ATTRIBUTE]: 'true', [INPUT_ROWS_ATTRIBUTE]: rows.length },
+      });
+    } catch (err) {
+      this.skip('collect_error', (err as Error).message);
+    }
+  }
+
+  private skipped(err: Error): void {
+    if (err instanceof ModelIoSkip) this.skip(err.reason, err.message);
+    else this.skip('invalid_request', err.message);
+  }
+
+  private skip(reason: SkipReason, message: string): void {
+    this.stats.skipped.set(reason, (this.stats.skipped.get(reason) ?? 0) + 1);
+    try {
+      this.options.onWarning?.(message, reason);
+    } catch {
+      // a throwing handler must not escape
+    }
+  }
+}
+
+function outputRows(protocol: Exclude<ModelIoProtocol, 'oip'>, x: ModelIoExchange): Row[] {
+  const body = parseJson(x.responseBody!, 'response_not_json');
+  switch (protocol) {
+    case 'tfserving':
+      return tfServingOutputs(body);
+    case 'mlflow':
+      return mlflowOutputs(body);
+    case 'azureml':
+      return azureOutputs(body);
+  }
+}
+
+/** The protocol of an exchange under `--model-io auto`: by path first, then by the body's keys. */
+export function detect(path: string, body: unknown): ModelIoProtocol | undefined {
+  if (oipModel(path)) return 'oip';
+  if (isTfServingPath(path)) return 'tfserving';
+  if (isMlflowPath(path)) return 'mlflow';
+  if (looksLikeOipRequest(body)) return 'oip';
+  if (looksLikeMlflowRequest(body)) return 'mlflow';
+  if (looksLikeAzureRequest(body)) return 'azureml';
+  if (typeof body === 'object' && body !== null && ('instances' in body || 'inputs' in body)) {
+    return 'tfserving';
+  }
+  return undefined;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Uint8Array, reason: SkipReason): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new ModelIoSkip(reason, `the body is not JSON (${(err as Error).message})`);
+  }
+}
