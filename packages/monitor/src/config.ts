@@ -64,6 +64,19 @@ export const DEFAULT_THRESHOLDS = {
   },
 } as const;
 
+/** The threshold a metric gets when it is asked for by name with no value (e.g. `mdc monitor drift --metrics`). */
+export const METRIC_DEFAULT_THRESHOLDS: Readonly<Record<DriftMetric | QualityMetric, number>> = {
+  jensen_shannon_distance: 0.1,
+  normalized_wasserstein_distance: 0.1,
+  population_stability_index: 0.2,
+  two_sample_kolmogorov_smirnov_test: 0.05,
+  pearsons_chi_squared_test: 0.05,
+  chebyshev_distance: 0.1,
+  null_value_rate: 0,
+  data_type_error_rate: 0,
+  out_of_bounds_rate: 0,
+};
+
 /** A time window of a collection: [now − offset − size, now − offset). */
 export interface DataWindow {
   readonly sizeMs: number;

@@ -7,6 +7,7 @@ export {
   DRIFT_METRICS,
   defaultReference,
   loadMonitorFile,
+  METRIC_DEFAULT_THRESHOLDS,
   type MetricName,
   type MonitorConfig,
   PERFORMANCE_METRICS,

@@ -3,11 +3,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   type DataSource,
+  DRIFT_METRICS,
   durationOption,
   loadMonitorFile,
+  METRIC_DEFAULT_THRESHOLDS,
   type MonitorConfig,
   type MonitorResult,
   postWebhook,
+  QUALITY_METRICS,
   ReaderSource,
   renderHtml,
   renderText,
@@ -255,35 +258,10 @@ export function driftFlagsToConfig(flags: DriftFlags): MonitorConfig {
     : undefined;
   const thresholds: Record<string, Record<string, number>> = {};
   const quality = flags.type === 'data_quality';
-  const known = {
-    numerical: quality
-      ? ['null_value_rate', 'data_type_error_rate', 'out_of_bounds_rate']
-      : [
-          'jensen_shannon_distance',
-          'normalized_wasserstein_distance',
-          'population_stability_index',
-          'two_sample_kolmogorov_smirnov_test',
-        ],
-    categorical: quality
-      ? ['null_value_rate', 'data_type_error_rate', 'out_of_bounds_rate']
-      : [
-          'jensen_shannon_distance',
-          'population_stability_index',
-          'pearsons_chi_squared_test',
-          'chebyshev_distance',
-        ],
-  };
-  const defaults: Record<string, number> = {
-    jensen_shannon_distance: 0.1,
-    normalized_wasserstein_distance: 0.1,
-    population_stability_index: 0.2,
-    two_sample_kolmogorov_smirnov_test: 0.05,
-    pearsons_chi_squared_test: 0.05,
-    chebyshev_distance: 0.1,
-    null_value_rate: 0,
-    data_type_error_rate: 0,
-    out_of_bounds_rate: 0,
-  };
+  const known: Record<'numerical' | 'categorical', readonly string[]> = quality
+    ? { numerical: QUALITY_METRICS, categorical: QUALITY_METRICS }
+    : DRIFT_METRICS;
+  const defaults: Readonly<Record<string, number>> = METRIC_DEFAULT_THRESHOLDS;
   const explicit = new Map<string, number>();
   for (const t of flags.threshold ?? []) {
     const m = /^([a-z_]+)=(.+)$/.exec(t);
