@@ -22,6 +22,11 @@ const benches = [
     what: 'a Python score.py under mdc serve vs a stdlib Python HTTP server; sidecar ingest',
   },
   {
+    name: 'proxy',
+    script: 'packages/server/bench/proxy-model-io-bench.mjs',
+    what: 'mdc proxy turning 10-row Open Inference Protocol requests into model_inputs/model_outputs rows vs request/response only (target >= 0.9)',
+  },
+  {
     name: 'drift',
     script: 'packages/monitor/bench/drift-bench.mjs',
     what: 'mdc monitor drift: 1M production rows × 25 columns against a 100k-row reference (target < 10 s)',

@@ -119,7 +119,17 @@ export class ModelIo {
   /** Takes one finished exchange; the work runs on a later turn of the event loop. Never throws. */
   observe(x: ModelIoExchange): void {
     this.active++;
-    setImmediate(() => {
+    this.queue.push(x);
+    if (this.queue.length === 1) setImmediate(this.drain);
+  }
+
+  /** Exchanges waiting for the next turn of the event loop (one timer for all that finished in this turn). */
+  private queue: ModelIoExchange[] = [];
+
+  private readonly drain = (): void => {
+    const batch = this.queue;
+    this.queue = [];
+    for (const x of batch) {
       let waiting: Promise<void> | undefined;
       try {
         waiting = this.extract(x)?.catch((err: Error) => this.skipped(err));
@@ -128,8 +138,8 @@ export class ModelIo {
       }
       if (waiting) void waiting.finally(() => this.active--);
       else this.active--;
-    });
-  }
+    }
+  };
 
   /** Resolves once every exchange handed over so far is collected or skipped (the proxy waits for it on close). */
   async idle(): Promise<void> {
@@ -276,11 +286,9 @@ export function detect(path: string, body: unknown): ModelIoProtocol | undefined
   return undefined;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 function parseJson(bytes: Uint8Array, reason: SkipReason): unknown {
   try {
-    return JSON.parse(decoder.decode(bytes));
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
     throw new ModelIoSkip(reason, `the body is not JSON (${(err as Error).message})`);
   }

@@ -71,7 +71,7 @@ function readTensor(t: unknown, at: string, reason: SkipReason): OipTensor {
   }
   if (!Array.isArray(data)) throw new ModelIoSkip(reason, `${at}.data must be an array`);
   // `data` may be flat or nested as the shape; row-major either way.
-  const flat = data.some(Array.isArray) ? (data.flat(Number.POSITIVE_INFINITY) as unknown[]) : data;
+  const flat = data.some(Array.isArray) ? flatten(data, []) : data;
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
   if (flat.length !== size) {
     throw new ModelIoSkip(
@@ -131,4 +131,13 @@ function nest(data: readonly unknown[], offset: number, shape: readonly number[]
   if (rest.length === 0) return data.slice(offset, offset + d);
   const step = rest.reduce((a, b) => a * b, 1);
   return Array.from({ length: d }, (_, i) => nest(data, offset + i * step, rest));
+}
+
+/** Row-major values of nested arrays (faster than `Array.prototype.flat(Infinity)` on small tensors). */
+function flatten(data: readonly unknown[], out: unknown[]): unknown[] {
+  for (const v of data) {
+    if (Array.isArray(v)) flatten(v, out);
+    else out.push(v);
+  }
+  return out;
 }
