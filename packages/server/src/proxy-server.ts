@@ -11,11 +11,12 @@ import { Readable } from 'node:stream';
 import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-collector';
 import pino, { type Logger } from 'pino';
 import { errors, Pool } from 'undici';
+import { bodyKind } from './body.js';
 import { correlationFromHeaders } from './correlation.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { ModelIo, type ModelIoProtocol } from './model-io/index.js';
+import { ModelIo, type ModelIoProtocol, type ParsedBody, parseBody } from './model-io/index.js';
 import { PayloadLogger } from './payload-log.js';
 import { throttled } from './throttle.js';
 
@@ -151,24 +152,33 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         warnCollect(new Error(`a request body over ${maxCapture} bytes was not collected`), 'request');
       if (resCapture.overflowed)
         warnCollect(new Error(`a response body over ${maxCapture} bytes was not collected`), 'response');
+      const requestType = x.req.headers['content-type'];
+      // With model-io on, each body is decoded and parsed once, for both payload logging and the rows.
+      const request = modelIo && parseBody(reqCapture.bytes());
+      const response = modelIo && parseBody(resCapture.bytes());
+      const reuse = (p: ParsedBody | undefined, type: string | undefined) =>
+        p?.json === true && bodyKind(type) === 'json';
       payloads.log({
         correlation: x.correlation,
         method: x.method,
         path: x.url,
         statusCode: x.status,
-        requestBody: reqCapture.bytes(),
-        requestContentType: x.req.headers['content-type'],
-        responseBody: resCapture.bytes(),
+        requestBody: reuse(request, requestType) ? request!.text : reqCapture.bytes(),
+        requestContentType: requestType,
+        requestIsJson: reuse(request, requestType) || undefined,
+        responseBody: reuse(response, x.responseType) ? response!.text : resCapture.bytes(),
         responseContentType: x.responseType,
+        responseIsJson: reuse(response, x.responseType) || undefined,
       });
-      // After the client's answer (the work itself runs on a later turn of the event loop).
+      // After the client's answer (the rows are made on a later turn of the event loop).
       modelIo?.observe({
         correlation: x.correlation,
         path: x.url,
         status: x.status,
-        requestBody: reqCapture.bytes(),
-        responseBody: resCapture.bytes(),
+        request,
+        response,
         binary: x.binaryBody || x.req.headers['inference-header-content-length'] !== undefined,
+        aborted: x.aborted,
         authorization: x.req.headers.authorization,
       });
     }

@@ -245,6 +245,9 @@ test('Open Inference Protocol: multi-input, BYTES, 2-D tensors named by metadata
   assert.equal(c.collectdatatype, 'pandas.core.frame.DataFrame');
   // The same correlation as the request/response events of the exchange.
   assert.equal(one(requests, 'oip-credit').correlationid, c.correlationid);
+  // The payload events are what they are without model-io: the body as sent, the answer as received.
+  assert.deepEqual(one(requests, 'oip-credit').data, credit);
+  assert.deepEqual(one(p.events('response'), 'oip-credit').data, JSON.parse(r1.body));
   assert.equal(one(p.events('response'), 'oip-credit').correlationid, c.correlationid);
   assert.deepEqual(one(outputs, 'oip-credit').data, [
     { label: 1, p_no: 0.25, p_yes: 0.75 },

@@ -6,6 +6,7 @@ import {
   TABLE_DATA_TYPE,
 } from 'model-data-collector';
 import type { Dispatcher } from 'undici';
+import { bodyText } from '../body.js';
 import { autoCollectors, safeCollect } from '../onnx-scorer.js';
 import { azureInputs, azureOutputs, looksLikeAzureRequest } from './azureml.js';
 import { isMlflowPath, looksLikeMlflowRequest, mlflowInputs, mlflowOutputs } from './mlflow.js';
@@ -37,11 +38,13 @@ export interface ModelIoExchange {
   /** Path and query as the client sent them. */
   readonly path: string;
   readonly status: number;
-  /** Undefined when the body was over `--max-capture-bytes`. */
-  readonly requestBody: Uint8Array | undefined;
-  readonly responseBody: Uint8Array | undefined;
+  /** Undefined when the body was over `--max-capture-bytes`; else as {@link parseBody} read it. */
+  readonly request: ParsedBody | undefined;
+  readonly response: ParsedBody | undefined;
   /** Either side carried `Inference-Header-Content-Length` (the protocol's binary tensor data extension). */
   readonly binary: boolean;
+  /** The client went away before its answer was complete (the proxy stopped the upstream request). */
+  readonly aborted: boolean;
   /** The client's `Authorization`, reused for the one metadata request per model. */
   readonly authorization?: string;
 }
@@ -149,9 +152,10 @@ export class ModelIo {
   private active = 0;
 
   private extract(x: ModelIoExchange): Promise<void> | undefined {
-    if (x.requestBody === undefined) throw new ModelIoSkip('body_too_large', 'the request body was not kept');
+    if (x.request === undefined) throw new ModelIoSkip('body_too_large', 'the request body was not kept');
     if (x.binary) throw new ModelIoSkip('binary_extension', 'Inference-Header-Content-Length is set');
-    const request = parseJson(x.requestBody, 'request_not_json');
+    if (x.aborted) throw new ModelIoSkip('aborted', 'the client went away before its answer was complete');
+    const request = jsonValue(x.request, 'request_not_json');
     const protocol = this.options.protocol === 'auto' ? detect(x.path, request) : this.options.protocol;
     if (protocol === undefined) {
       throw new ModelIoSkip('unrecognized', `no known inference protocol for ${x.path.split('?')[0]}`);
@@ -165,9 +169,9 @@ export class ModelIo {
     const model = oipModel(x.path);
     // The answer is read first: its skip (if any) is raised only after the inputs are collected.
     let outputs: OipTensor[] | ModelIoSkip | undefined;
-    if (this.outputs && x.status >= 200 && x.status < 300 && x.responseBody !== undefined) {
+    if (this.outputs && x.status >= 200 && x.status < 300 && x.response !== undefined) {
       try {
-        outputs = readTensors(parseJson(x.responseBody, 'response_not_json'), 'outputs');
+        outputs = readTensors(jsonValue(x.response, 'response_not_json'), 'outputs');
       } catch (err) {
         if (!(err instanceof ModelIoSkip)) throw err;
         outputs = err;
@@ -221,8 +225,7 @@ export class ModelIo {
     if (x.status < 200 || x.status >= 300) {
       throw new ModelIoSkip('error_status', `the model server answered ${x.status}`);
     }
-    if (x.responseBody === undefined)
-      throw new ModelIoSkip('body_too_large', 'the response body was not kept');
+    if (x.response === undefined) throw new ModelIoSkip('body_too_large', 'the response body was not kept');
     const out = outputs();
     if (out.length === rows.length) {
       safeCollect(this.outputs, out, (err) => this.skip('collect_error', err.message), x.correlation);
@@ -261,7 +264,7 @@ export class ModelIo {
 }
 
 function outputRows(protocol: Exclude<ModelIoProtocol, 'oip'>, x: ModelIoExchange): Row[] {
-  const body = parseJson(x.responseBody!, 'response_not_json');
+  const body = jsonValue(x.response!, 'response_not_json');
   switch (protocol) {
     case 'tfserving':
       return tfServingOutputs(body);
@@ -286,10 +289,36 @@ export function detect(path: string, body: unknown): ModelIoProtocol | undefined
   return undefined;
 }
 
-function parseJson(bytes: Uint8Array, reason: SkipReason): unknown {
+/** A captured body, decoded and parsed once: payload logging reuses the text, model-io the value. */
+export interface ParsedBody {
+  /** The text, when the body looked like JSON (starts with `{` or `[`); else the body was not decoded. */
+  readonly text: string | undefined;
+  /** Whether `text` parsed as JSON. */
+  readonly json: boolean;
+  readonly value: unknown;
+}
+
+const NOT_JSON: ParsedBody = { text: undefined, json: false, value: undefined };
+
+/**
+ * Reads a captured body for model-io (undefined when it was too large to keep). Only a body whose first
+ * non-blank byte is `{` or `[` is decoded and parsed, so a large binary body costs nothing.
+ */
+export function parseBody(bytes: Uint8Array | undefined): ParsedBody | undefined {
+  if (bytes === undefined) return undefined;
+  // A UTF-8 byte order mark, then the blanks JSON allows.
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09) i++;
+  if (bytes[i] !== 0x7b && bytes[i] !== 0x5b) return NOT_JSON;
+  const text = bodyText(bytes);
   try {
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (err) {
-    throw new ModelIoSkip(reason, `the body is not JSON (${(err as Error).message})`);
+    return { text, json: true, value: JSON.parse(text) };
+  } catch {
+    return { text, json: false, value: undefined };
   }
+}
+
+function jsonValue(body: ParsedBody, reason: SkipReason): unknown {
+  if (!body.json) throw new ModelIoSkip(reason, 'the body is not JSON');
+  return body.value;
 }

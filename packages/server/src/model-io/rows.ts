@@ -11,7 +11,8 @@ export type Row = Record<string, unknown>;
  * - `binary_extension`: an Open Inference Protocol body using the binary tensor data extension.
  * - `body_too_large`: the body was over `--max-capture-bytes`, so no copy was kept.
  * - `error_status`: the model server answered non-2xx (no `model_outputs`; the `response` event keeps the status).
- * - `collect_error`: the rows were refused by the collector (queue full, not a table).
+ * - `aborted`: the client went away before its answer was complete.
+ * - `collect_error`: the collector reported an error (queue full, rows not a table, a failed write).
  */
 export type SkipReason =
   | 'unrecognized'
@@ -23,6 +24,7 @@ export type SkipReason =
   | 'binary_extension'
   | 'body_too_large'
   | 'error_status'
+  | 'aborted'
   | 'collect_error';
 
 /** Thrown by the protocol parsers; the dispatcher counts it by reason and never lets it out. */
