@@ -1,6 +1,7 @@
 // What the server benchmarks share: starting a server process that prints its URL (pinned to core 0 when asked),
 // stopping it, pinning this process (the load generator) to the other cores, and medians.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 export const cores = availableParallelism();
@@ -53,3 +54,14 @@ export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/**
+ * User + system CPU seconds a process has used so far (Linux /proc); with `mainThread`, only its main thread's
+ * (the event loop: the rest is libuv's file writes and V8's GC helpers).
+ */
+export function cpuSeconds(pid, mainThread = false) {
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cores, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
+import { cores, cpuSeconds, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -99,7 +99,7 @@ async function load(url, seconds = durationS) {
     duration: seconds,
   });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return r.requests.average;
+  return { rps: r.requests.average, count: r.requests.total };
 }
 
 pinSelf(cores > 2 ? `1-${cores - 1}` : '1');
@@ -130,10 +130,18 @@ const servers = {
 };
 for (const s of Object.values(servers)) await load(s.url, 1);
 const rps = { payloads: [], modelio: [] };
+// The proxy's own CPU per request: less sensitive than req/s to what else the machine runs.
+const cpuUs = { payloads: [], modelio: [] };
 const ratios = [];
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 ? ['modelio', 'payloads'] : ['payloads', 'modelio'];
-  for (const k of order) rps[k].push(await load(servers[k].url));
+  for (const k of order) {
+    const pid = servers[k].child.pid;
+    const cpu0 = cpuSeconds(pid);
+    const r = await load(servers[k].url);
+    cpuUs[k].push(((cpuSeconds(pid) - cpu0) * 1e6) / r.count);
+    rps[k].push(r.rps);
+  }
   ratios.push(rps.modelio[i] / rps.payloads[i]);
 }
 const metrics = await (await fetch(`${servers.modelio.url}/-/mdc/metrics`)).text();
@@ -141,8 +149,8 @@ const count = (name) =>
   metrics
     .split('\n')
     .filter((l) => l.startsWith(name))
-    .map((l) => l.split(' ').pop())
-    .join(',') || '0';
+    .map((l) => l.slice(name.length))
+    .join(' ') || '0';
 for (const s of [...Object.values(servers), target]) await stopServer(s);
 
 const fmt = (xs) => `${Math.round(median(xs))} req/s (rounds: ${xs.map(Math.round).join(', ')})`;
@@ -154,6 +162,9 @@ console.log(`  request/response only:          ${fmt(rps.payloads)}`);
 console.log(`  + model_inputs/model_outputs:   ${fmt(rps.modelio)}`);
 console.log(
   `  ratio (median of rounds): ${median(ratios).toFixed(3)} (target >= 0.9; per round ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
+);
+console.log(
+  `  proxy CPU per request (median of rounds): ${Math.round(median(cpuUs.payloads))} us request/response only, ${Math.round(median(cpuUs.modelio))} us with rows (${(median(cpuUs.payloads) / median(cpuUs.modelio)).toFixed(3)} as a req/s ratio)`,
 );
 console.log(
   `  model-io exchanges: ${count('mdc_model_io_exchanges_total')}, skipped: ${count('mdc_model_io_skipped_total')}, metadata failures: ${count('mdc_model_io_metadata_failures_total')}`,

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREDIT_COLUMNS } from '../../cli/dist/demo/credit-data.js';
-import { cores, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
+import { cores, cpuSeconds, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -81,17 +81,6 @@ async function load(url, seconds = durationS, requestBody = body) {
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, count: r.requests.total };
 }
-
-/**
- * User + system CPU seconds a process has used so far (Linux /proc); with `mainThread`, only its main thread's
- * (the event loop: the rest is libuv's file writes and V8's GC helpers).
- */
-function cpuSeconds(pid, mainThread = false) {
-  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100;
 
 // One request at a time over one keep-alive connection, timed in microseconds: the latency a hop adds, without
 // the queueing that dominates p50 under autocannon's concurrent load on a small machine.
