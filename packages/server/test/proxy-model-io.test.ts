@@ -604,3 +604,23 @@ test('--model-io: a forced protocol without a YAML turns model_inputs on; openai
   assert.equal(typo.code, 2, typo.stderr);
   assert.match(typo.stderr, /--model-io must be one of auto, none, oip, tfserving, mlflow, azureml, openai/);
 });
+
+test('a body over --max-capture-bytes is forwarded whole and counted as body_too_large, with no rows', async (t) => {
+  const server = await upstream(t, (_req, body, res) => {
+    const n = (JSON.parse(body) as { instances: unknown[] }).instances.length;
+    json(res, 200, { predictions: Array.from({ length: n }, () => 1) });
+  });
+  const p = await proxy(t, server.url, ['--max-capture-bytes', '256']);
+  const small = await post(p.cli.url, '/v1/models/m:predict', { instances: [[1, 2]] }, 'small');
+  assert.equal(small.status, 200);
+  const rows = Array.from({ length: 100 }, (_, i) => [i, i * 2]);
+  const big = await post(p.cli.url, '/v1/models/m:predict', { instances: rows }, 'big');
+  assert.equal(big.status, 200);
+  assert.equal((JSON.parse(big.body) as { predictions: unknown[] }).predictions.length, 100);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await counters(p.cli.url, 'mdc_model_io_skipped_total'), { body_too_large: 1 });
+  await stop(p.cli);
+  assert.deepEqual(one(p.events('model_inputs'), 'small').data, [{ 0: 1, 1: 2 }]);
+  assert.equal(byId(p.events('model_inputs'), 'big').length, 0);
+  assert.equal(byId(p.events('model_outputs'), 'big').length, 0);
+});
