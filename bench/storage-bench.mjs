@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { Collector, DataCollectorRuntime, datastoreStats } from 'model-data-collector';
+import { Collector, DataCollectorRuntime, datastoreStats } from 'model-data-collector/internal';
 
 const root = new URL('..', import.meta.url).pathname;
 const OUTAGE_S = Number(process.env.STORAGE_BENCH_OUTAGE_S ?? 60);

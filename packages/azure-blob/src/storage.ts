@@ -5,7 +5,7 @@ import {
   PathNotFoundError,
   ReadFailedError,
   type UploaderContext,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { type AzureBlobConfig, connectContainer } from './uploader.js';
 
 /** One entry of a listing, the shape `@model-data-collector/reader`'s `Storage` expects. */

@@ -14,7 +14,7 @@ import {
   type UploaderContext,
   UploadFailedError,
   type UploadFailureReason,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 
 export type AzureBlobConfig = Extract<DatastoreConfig, { type: 'azure_blob' }>;
 

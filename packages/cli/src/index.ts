@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { MdcError, VERSION } from 'model-data-collector';
+import { MdcError, VERSION } from 'model-data-collector/internal';
 import { commands } from './commands/index.js';
 
 /** Builds the `mdc` program; every command is registered from ./commands. */

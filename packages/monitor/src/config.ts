@@ -5,7 +5,7 @@ import {
   ConfigNotFoundError,
   InvalidConfigError,
   InvalidYamlError,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDurationMs } from './duration.js';

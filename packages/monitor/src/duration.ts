@@ -1,4 +1,4 @@
-import { InvalidOptionError } from 'model-data-collector';
+import { InvalidOptionError } from 'model-data-collector/internal';
 
 const UNIT_MS = { W: 604_800_000, D: 86_400_000, H: 3_600_000, M: 60_000, S: 1000 } as const;
 

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import type { Reader, ReaderOptions, SelectOptions } from '@model-data-collector/reader';
-import { InvalidOptionError } from 'model-data-collector';
+import { InvalidOptionError } from 'model-data-collector/internal';
 import { readTableFile, type Table } from './table.js';
 
 /** Rows of a collection (or data asset) in a time range. */

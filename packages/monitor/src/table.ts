@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { InvalidOptionError, PathNotFoundError } from 'model-data-collector';
+import { InvalidOptionError, PathNotFoundError } from 'model-data-collector/internal';
 
 /** Rows held column by column: what a signal computes over. */
 export interface Table {

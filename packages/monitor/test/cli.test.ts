@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { Collector, DataCollectorRuntime, resolveDeployment } from 'model-data-collector';
+import { Collector, DataCollectorRuntime, resolveDeployment } from 'model-data-collector/internal';
 import { parseCsv } from '../src/table.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InvalidConfigError } from 'model-data-collector';
+import { InvalidConfigError } from 'model-data-collector/internal';
 import { loadMonitorFile, parseDurationMs, resolveMonitor } from '../src/index.js';
 
 function issues(value: unknown): string[] {

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reader } from '@model-data-collector/reader';
-import { Collector, DataCollectorRuntime, resolveDeployment } from 'model-data-collector';
+import { Collector, DataCollectorRuntime, resolveDeployment } from 'model-data-collector/internal';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const args = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import { MissingPackageError } from 'model-data-collector';
+import { MissingPackageError } from 'model-data-collector/internal';
 import { type Cell, jsonText } from './values.js';
 
 /** What a Table is made from: a result's columns and its rows, chunk by chunk (a reader's ResultStream). */

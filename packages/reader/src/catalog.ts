@@ -10,7 +10,7 @@ import {
   parseAzuremlUri,
   UnknownAssetError,
   type Workspace,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { datastoreStorage, type Location, resolveLocation } from './storage.js';
 
 /** A readable collection: a registered data asset (one version of it) or a collection folder found in the datastore. */

@@ -1,4 +1,4 @@
-import { joinPath } from 'model-data-collector';
+import { joinPath } from 'model-data-collector/internal';
 import type { Storage, StorageEntry } from './storage.js';
 import { overlaps, type TimeRange } from './time-range.js';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { InvalidOptionError, PathNotFoundError } from 'model-data-collector';
+import { InvalidOptionError, PathNotFoundError } from 'model-data-collector/internal';
 import type { Reader, SelectOptions } from './reader.js';
 import { ident, META_COLUMNS, sqlString } from './view-sql.js';
 

@@ -1,4 +1,4 @@
-import { PathNotFoundError, type Workspace } from 'model-data-collector';
+import { PathNotFoundError, type Workspace } from 'model-data-collector/internal';
 import { mapLimit } from './files.js';
 import { datastoreStorage, type Location, resolveLocation, type Storage } from './storage.js';
 

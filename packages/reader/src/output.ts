@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { InvalidOptionError } from 'model-data-collector';
+import { InvalidOptionError } from 'model-data-collector/internal';
 import { limitSql, type Reader, type ResultStream } from './reader.js';
 import { type Cell, jsonText, plainText } from './values.js';
 import { sqlString } from './view-sql.js';

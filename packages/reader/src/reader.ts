@@ -9,7 +9,7 @@ import {
   QueryFailedError,
   UnknownAssetError,
   type Workspace,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { toArrowTable } from './arrow.js';
 import {
   type CollectionSource,

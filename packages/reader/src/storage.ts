@@ -18,7 +18,7 @@ import {
   parseAzuremlUri,
   resolveS3Uri,
   type Workspace,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 
 /** One entry of a folder listing. Paths are relative to the storage root, `/`-separated. */
 export interface StorageEntry {

@@ -1,4 +1,4 @@
-import { InvalidTimeRangeError } from 'model-data-collector';
+import { InvalidTimeRangeError } from 'model-data-collector/internal';
 import { isoTime } from './values.js';
 
 /** A half-open time range `[sinceMs, untilMs)`; either end may be open. */

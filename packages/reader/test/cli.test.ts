@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BasicCorrelationContext, openWorkspace, registerDataAsset } from 'model-data-collector';
+import { BasicCorrelationContext, openWorkspace, registerDataAsset } from 'model-data-collector/internal';
 import { buildCli, FIXTURES, mdc, T0, tempDir, writeWithSdk } from './helpers.js';
 
 const ws = tempDir();

@@ -10,7 +10,7 @@ import {
   DataCollectorRuntime,
   datastoreStats,
   resolveDeployment,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import {
   type Azurite,
   azureLines,

@@ -9,7 +9,7 @@ import {
   DataCollectorRuntime,
   type RollingRate,
   resolveDeployment,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 export const FIXTURES = join(ROOT, 'packages/reader/test/fixtures/reference-workspace');

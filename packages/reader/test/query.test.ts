@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { planJoin, Reader, writeResult } from '@model-data-collector/reader';
-import { BasicCorrelationContext } from 'model-data-collector';
+import { BasicCorrelationContext } from 'model-data-collector/internal';
 import { T0, tempDir, writeWithSdk } from './helpers.js';
 
 async function creditWorkspace(): Promise<string> {

@@ -11,7 +11,7 @@ import {
   openWorkspace,
   registerDataAsset,
   resolveDeployment,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { T0, tempDir, writeWithSdk } from './helpers.js';
 
 async function collectRows(reader: Reader, ref: string, options = {}): Promise<Row[]> {

@@ -10,7 +10,7 @@ import {
   PathNotFoundError,
   ReadFailedError,
   type UploaderContext,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { assemble, type Piece, splitPartName } from './parts.js';
 import { type S3Config, s3Client } from './uploader.js';
 

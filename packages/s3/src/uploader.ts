@@ -16,7 +16,7 @@ import {
   type UploaderContext,
   UploadFailedError,
   type UploadFailureReason,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { PART_MARK, partKey, partOffset } from './parts.js';
 
 export type S3Config = Extract<DatastoreConfig, { type: 's3' }>;

@@ -13,7 +13,7 @@ import {
   type MdcError,
   type RuntimeOptions,
   resolveDeployment,
-} from '../src/index.js';
+} from '../src/internal.js';
 import {
   blobstore,
   catchMdc,

@@ -8,7 +8,7 @@ import {
   currentCorrelationContext,
   type MdcError,
   runWithRequestContext,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { blobstore, catchMdc, makeRuntime, readEvents } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

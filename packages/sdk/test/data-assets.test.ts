@@ -11,7 +11,7 @@ import {
   listDataAssets,
   listDataAssetVersions,
   openWorkspace,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { listFiles, makeRuntime, tempDir } from './helpers.js';
 
 const assetFiles = (ws: string) => listFiles(join(ws, DATA_ASSETS_DIR));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import * as sdk from '../src/index.js';
+import * as sdk from '../src/internal.js';
 
 const README = new URL('../../../README.md', import.meta.url);
 

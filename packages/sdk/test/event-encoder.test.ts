@@ -9,7 +9,7 @@ import {
   type CorrelationContext,
   EventEncoder,
   type EventFields,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { AGENT } from '../src/version.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

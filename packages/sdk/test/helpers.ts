@@ -4,7 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after } from 'node:test';
-import { DataCollectorRuntime, type MdcError, type RuntimeOptions, resolveDeployment } from '../src/index.js';
+import {
+  DataCollectorRuntime,
+  type MdcError,
+  type RuntimeOptions,
+  resolveDeployment,
+} from '../src/internal.js';
 
 /** 2024-03-05T18:16:25.750Z: a fixed instant for the injected clock. */
 export const FIXED_MS = Date.UTC(2024, 2, 5, 18, 16, 25, 750);

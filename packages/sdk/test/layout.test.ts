@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Collector, DataCollectorRuntime, type RollingRate, resolveDeployment } from '../src/index.js';
+import { Collector, DataCollectorRuntime, type RollingRate, resolveDeployment } from '../src/internal.js';
 import {
   blobstore,
   catchMdc,

@@ -1,7 +1,7 @@
 // mergeWindowMs: off by default (one event per call); when on, calls within the window become one event.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BasicCorrelationContext, Collector } from '../src/index.js';
+import { BasicCorrelationContext, Collector } from '../src/internal.js';
 import { blobstore, FIXED_MS, listFiles, makeRuntime, readEvents, waitFor } from './helpers.js';
 
 const dataText = (line: string) => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Collector, type Sink } from '../src/index.js';
+import { Collector, type Sink } from '../src/internal.js';
 import { blobstore, listFiles, makeRuntime, readEvents, tempDir, writeText } from './helpers.js';
 
 const FOLDER = 'modelDataCollector/ep/blue/model_inputs/2024/03/05/18';

@@ -11,7 +11,7 @@ import {
   type MdcError,
   MemorySink,
   type Sink,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { emptyStats } from '../src/stats.js';
 import { catchMdc, deferred, makeRuntime, readEvents, tempDir, waitFor } from './helpers.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BasicCorrelationContext, Collector } from '../src/index.js';
+import { BasicCorrelationContext, Collector } from '../src/internal.js';
 import { blobstore, FIXED_MS, makeRuntime, readEvents, tempDir, writeText } from './helpers.js';
 
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

@@ -1,7 +1,7 @@
 // sampling_rate: decided per correlation id, so a request's inputs and outputs are kept or dropped together.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BasicCorrelationContext, Collector, isSampled } from '../src/index.js';
+import { BasicCorrelationContext, Collector, isSampled } from '../src/internal.js';
 import { blobstore, makeRuntime, readEvents } from './helpers.js';
 
 const N = 20_000;

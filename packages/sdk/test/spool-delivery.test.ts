@@ -14,7 +14,7 @@ import {
   UploadConflictError,
   type Uploader,
   UploadFailedError,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { periodEndOf } from '../src/spool/spooling-sink.js';
 import { makeRuntime, tempDir } from './helpers.js';
 

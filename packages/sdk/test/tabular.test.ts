@@ -10,7 +10,7 @@ import {
   tableFromJSON,
   vectorFromArray,
 } from 'apache-arrow';
-import { Collector, type MdcError } from '../src/index.js';
+import { Collector, type MdcError } from '../src/internal.js';
 import { blobstore, catchMdc, makeRuntime, readEvents } from './helpers.js';
 
 /** Collects each value as one event and returns the `data` text of each line, as written on disk. */

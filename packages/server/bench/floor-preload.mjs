@@ -3,7 +3,7 @@
 // takes the body's text; each of the four lines is then encoded to bytes by the collection's own EventEncoder
 // (real event ids, the reference's fields) into one reused buffer. Nothing is validated, sampled, counted,
 // queued or written. Any collector that writes the reference's lines does at least this much per request.
-import { currentCorrelationContext, eventTime } from 'model-data-collector';
+import { currentCorrelationContext, eventTime } from 'model-data-collector/internal';
 import { Collector } from '../../sdk/dist/collector.js';
 import { PayloadLogger } from '../dist/payload-log.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { BasicCorrelationContext } from 'model-data-collector';
+import { BasicCorrelationContext } from 'model-data-collector/internal';
 
 /** Longest client-supplied request id kept; longer (or non-printable) ids are replaced by a new one. */
 export const MAX_REQUEST_ID_LENGTH = 256;

@@ -7,7 +7,7 @@ import {
   NothingToServeError,
   ScriptLoadError,
   type Workspace,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { parse } from 'yaml';
 
 /** Where the workspace keeps registered models: `<workspace>/models/<name>/<version>/`. */

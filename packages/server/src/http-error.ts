@@ -1,4 +1,4 @@
-import { HttpError, MdcError } from 'model-data-collector';
+import { HttpError, MdcError } from 'model-data-collector/internal';
 import { OnnxScorerError } from './onnx/index.js';
 
 /** The JSON body of every error answer: `{"error": {"code": "MDC_…", "message": "…"}}`. */

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ListenFailedError } from 'model-data-collector';
+import { ListenFailedError } from 'model-data-collector/internal';
 
 /**
  * Listens, or throws MDC_LISTEN_FAILED naming the address (a port in use, a host not on this machine) after

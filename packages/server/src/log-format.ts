@@ -1,5 +1,5 @@
 // Where the server's log lines go, and in which form: one rule for mdc serve, mdc proxy and their workers.
-import { InvalidEnvError } from 'model-data-collector';
+import { InvalidEnvError } from 'model-data-collector/internal';
 
 export const LOG_FORMATS = ['human', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];

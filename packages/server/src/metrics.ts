@@ -4,7 +4,7 @@ import {
   type DataCollectorRuntime,
   datastoreStats,
   datastoreUp,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelIoStats } from './model-io/index.js';
 

@@ -1,5 +1,5 @@
 import { register } from 'node:module';
-import { ScriptLoadError } from 'model-data-collector';
+import { ScriptLoadError } from 'model-data-collector/internal';
 
 /**
  * Module hooks for scoring scripts, run in Node's loader thread:

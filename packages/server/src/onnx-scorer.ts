@@ -1,4 +1,4 @@
-import { Collector, type DataCollectorRuntime } from 'model-data-collector';
+import { Collector, type DataCollectorRuntime } from 'model-data-collector/internal';
 import { onnxModelTarget } from './deployment-plan.js';
 import { loadOnnxModel, type OnnxModel, parseMlflowInput } from './onnx/index.js';
 import type { Scorer } from './scorer.js';

@@ -1,4 +1,4 @@
-import type { Collection, CorrelationContext, DataCollectorRuntime } from 'model-data-collector';
+import type { Collection, CorrelationContext, DataCollectorRuntime } from 'model-data-collector/internal';
 import { payloadData } from './body.js';
 
 /** Name of the CloudEvents extension attribute holding the HTTP status of the exchange (request and response events). */

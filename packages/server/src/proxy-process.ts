@@ -5,7 +5,7 @@ import {
   openWorkspace,
   resolveDeployment,
   UsageError,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { listenOrFail } from './listen.js';
 import { MODEL_IO_MODES, type ModelIoMode } from './model-io/index.js';
 import { createProxyServer } from './proxy-server.js';

@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-collector';
+import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-collector/internal';
 import pino, { type Logger } from 'pino';
 import { errors, Pool } from 'undici';
 import { bodyKind } from './body.js';

@@ -6,7 +6,7 @@ import {
   type DataCollectorRuntime,
   HttpError,
   runWithRequestContext,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { bodyKind, bodyText } from './body.js';
 import { correlationFromHeaders } from './correlation.js';
 import type { DeploymentPlan } from './deployment-plan.js';

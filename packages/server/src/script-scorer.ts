@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InitFailedError, ScriptLoadError } from 'model-data-collector';
+import { InitFailedError, ScriptLoadError } from 'model-data-collector/internal';
 import { installScriptHooks, installTypeScript } from './module-hooks.js';
 import type { ScoreRequestInfo, Scorer } from './scorer.js';
 

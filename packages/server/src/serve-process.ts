@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import { MdcError } from 'model-data-collector';
+import { MdcError } from 'model-data-collector/internal';
 import { AggregatorRegistry } from 'prom-client';
 import { METRICS_REQUEST, METRICS_RESPONSE } from './metrics.js';
 import {

@@ -7,7 +7,7 @@ import {
   openWorkspace,
   setDefaultRuntime,
   type Workspace,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { type AuthMode, type DeploymentPlan, planDeployment } from './deployment-plan.js';
 import { type EndpointKeys, getEndpointKeys } from './endpoint-keys.js';
 import { listenOrFail } from './listen.js';

@@ -1,4 +1,4 @@
-import { DataCollectorRuntime, loadDeploymentFile, openWorkspace } from 'model-data-collector';
+import { DataCollectorRuntime, loadDeploymentFile, openWorkspace } from 'model-data-collector/internal';
 import { listenOrFail } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { DEFAULT_HOST, urlOf } from './serve.js';

@@ -7,7 +7,7 @@ import {
   type DataCollectorRuntime,
   HttpError,
   MdcError,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { bodyText, mediaType } from './body.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { toErrorAnswer } from './http-error.js';

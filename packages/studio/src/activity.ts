@@ -4,7 +4,7 @@ import {
   locate,
   type Storage,
 } from '@model-data-collector/reader';
-import { MdcError, type Workspace } from 'model-data-collector';
+import { MdcError, type Workspace } from 'model-data-collector/internal';
 import type { CollectionActivity, DeploymentActivity, InstanceActivity } from './api-types.js';
 
 /** Bytes read from the end of one file at most: a window's events of a busy instance, not its whole day. */

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from 'model-data-collector';
+import { HttpError } from 'model-data-collector/internal';
 
 export const KEY_COOKIE = 'mdc_studio_key';
 

@@ -1,5 +1,5 @@
 import type { Reader } from '@model-data-collector/reader';
-import type { Workspace } from 'model-data-collector';
+import type { Workspace } from 'model-data-collector/internal';
 import { Serial } from './serial.js';
 
 /** What every route needs: the workspace, the one reader, and the clock. */

@@ -1,4 +1,4 @@
-import { HttpError, MdcError } from 'model-data-collector';
+import { HttpError, MdcError } from 'model-data-collector/internal';
 
 /** HTTP status of each error code the API can answer with; codes not listed are 500. */
 const STATUS: Readonly<Record<string, number>> = {

@@ -1,7 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { Reader } from '@model-data-collector/reader';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { HttpError, ListenFailedError, openWorkspace, VERSION, type Workspace } from 'model-data-collector';
+import {
+  HttpError,
+  ListenFailedError,
+  openWorkspace,
+  VERSION,
+  type Workspace,
+} from 'model-data-collector/internal';
 import type { InfoResponse } from './api-types.js';
 import { isLoopbackHost, keyCheck } from './auth.js';
 import { StudioContext } from './context.js';

@@ -8,7 +8,7 @@ import {
   Collector,
   DataCollectorRuntime,
   resolveDeployment,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 
 /** A fresh temp folder, removed when the test file ends. */
 export function tempDir(prefix = 'mdc-studio-'): string {

@@ -17,7 +17,7 @@ import {
   spoolUsage,
   UsageError,
   type Workspace,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { intOption } from './options.js';
 import { existingWorkspace, workspaceOption } from './workspace-option.js';
 

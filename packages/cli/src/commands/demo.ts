@@ -11,7 +11,7 @@ import {
   localDatastoreRoot,
   resolveDeployment,
   UsageError,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import {
   DEMO_DRIFT,
   demoTraffic,

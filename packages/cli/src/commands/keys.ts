@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from 'model-data-collector';
+import { UsageError } from 'model-data-collector/internal';
 import { existingWorkspace } from './workspace-option.js';
 
 export function registerKeys(program: Command): void {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openWorkspace } from 'model-data-collector';
+import { openWorkspace } from 'model-data-collector/internal';
 import { loadReader } from './output-options.js';
 import { formatBytes, printTable } from './text-table.js';
 import { existingWorkspace } from './workspace-option.js';

@@ -20,7 +20,12 @@ import {
   writeHistory,
 } from '@model-data-collector/monitor';
 import { type Command, Option } from 'commander';
-import { openWorkspace, PathNotFoundError, UsageError, WebhookFailedError } from 'model-data-collector';
+import {
+  openWorkspace,
+  PathNotFoundError,
+  UsageError,
+  WebhookFailedError,
+} from 'model-data-collector/internal';
 import { workspaceOption } from './workspace-option.js';
 
 /** Exit codes of `mdc monitor run|schedule|drift` besides 0 (all pass), 1 (unexpected) and 2 (bad input). */

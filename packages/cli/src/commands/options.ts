@@ -1,4 +1,4 @@
-import { UsageError } from 'model-data-collector';
+import { UsageError } from 'model-data-collector/internal';
 
 /** A commander parser for an integer flag within [min, max]; a bad value fails with MDC_USAGE naming the flag. */
 export function intOption(

@@ -1,6 +1,6 @@
 import type { AuthMode } from '@model-data-collector/server';
 import type { Command } from 'commander';
-import { UsageError } from 'model-data-collector';
+import { UsageError } from 'model-data-collector/internal';
 import { exitWhenDone, intOption, logFormat } from './options.js';
 import { workspaceOption } from './workspace-option.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DataCollectorRuntime, loadDeploymentFile } from 'model-data-collector';
+import { DataCollectorRuntime, loadDeploymentFile } from 'model-data-collector/internal';
 import { workspaceOption } from './workspace-option.js';
 
 export function registerValidate(program: Command): void {

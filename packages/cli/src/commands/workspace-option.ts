@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PathNotFoundError, resolveWorkspaceDir } from 'model-data-collector';
+import { PathNotFoundError, resolveWorkspaceDir } from 'model-data-collector/internal';
 
 /** The workspace folder from the global `--workspace` option (or undefined: then MDC_WORKSPACE / default). */
 export function workspaceOption(cmd: Command): string | undefined {

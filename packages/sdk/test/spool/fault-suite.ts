@@ -7,7 +7,7 @@ import {
   DataCollectorRuntime,
   datastoreStats,
   resolveDeployment,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import { type Emulator, makeWorkspace, seqs, sleep, startLoadChild, tally } from './harness.js';
 
 /** One cloud store under test. */

@@ -3,7 +3,12 @@
 // `accepted` (collect() calls that returned) and `written` (events the spool acknowledged). SIGTERM goes
 // to the SDK's own handler: flush, deliver, then exit.
 import { writeSync } from 'node:fs';
-import { BasicCorrelationContext, Collector, DataCollectorRuntime, datastoreStats } from '../../src/index.js';
+import {
+  BasicCorrelationContext,
+  Collector,
+  DataCollectorRuntime,
+  datastoreStats,
+} from '../../src/internal.js';
 
 const rate = Number(process.env.LOAD_RATE ?? 500);
 const count = Number(process.env.LOAD_COUNT ?? Number.POSITIVE_INFINITY);

@@ -4,7 +4,7 @@ import {
   type DataCollectorRuntime,
   serializeTable,
   TABLE_DATA_TYPE,
-} from 'model-data-collector';
+} from 'model-data-collector/internal';
 import type { Dispatcher } from 'undici';
 import { bodyText } from '../body.js';
 import { autoCollectors, safeCollect } from '../onnx-scorer.js';

@@ -1,4 +1,4 @@
-import { MdcError } from 'model-data-collector';
+import { MdcError } from 'model-data-collector/internal';
 
 /**
  * Errors of the built-in ONNX scorer. Like the SDK's `MdcError`, each carries a stable `code`; match on the

@@ -1,4 +1,4 @@
-import type { DataCollectorRuntime } from 'model-data-collector';
+import type { DataCollectorRuntime } from 'model-data-collector/internal';
 import { bodyText } from '../body.js';
 import {
   type MlflowModelInfo,

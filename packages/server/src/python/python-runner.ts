@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DataCollectorRuntime, type DeploymentConfig, MdcError } from 'model-data-collector';
+import { type DataCollectorRuntime, type DeploymentConfig, MdcError } from 'model-data-collector/internal';
 import type { DeploymentPlan } from '../deployment-plan.js';
 import { readMlflowModel } from '../onnx/index.js';
 import type { Scorer } from '../scorer.js';

@@ -3,7 +3,7 @@ import { delimiter, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { HttpError, InitFailedError } from 'model-data-collector';
+import { HttpError, InitFailedError } from 'model-data-collector/internal';
 import { RawJson, type ScoreRequestInfo, type ScoreResponse, type Scorer } from '../scorer.js';
 import { FrameReader, type WorkerFrame } from './frames.js';
 

@@ -1,6 +1,6 @@
 import { datastoreStorage, listTree } from '@model-data-collector/reader';
 import type { FastifyInstance } from 'fastify';
-import { azuremlUri, getDatastore, PathNotFoundError } from 'model-data-collector';
+import { azuremlUri, getDatastore, PathNotFoundError } from 'model-data-collector/internal';
 import type {
   DatastoreSummary,
   FilePage,

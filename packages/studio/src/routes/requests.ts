@@ -1,6 +1,6 @@
 import type { CollectionSource, Reader } from '@model-data-collector/reader';
 import type { FastifyInstance } from 'fastify';
-import { MdcError } from 'model-data-collector';
+import { MdcError } from 'model-data-collector/internal';
 import type { RecentRequest, RequestCollection, RequestGroup, RequestResponse } from '../api-types.js';
 import { toJson } from '../cells.js';
 import { columnsOf } from '../collections.js';
