@@ -1,7 +1,7 @@
 import type { RunProxyOptions } from '@model-data-collector/server';
 import type { Command } from 'commander';
-import { workspaceOption } from '../index.js';
 import { exitWhenDone, intOption, logFormat } from './options.js';
+import { workspaceOption } from './workspace-option.js';
 
 export function registerProxy(program: Command): void {
   program
