@@ -9,7 +9,7 @@ import { type Azurite, startAzurite } from '../../sdk/test/spool/harness.js';
 import { startCli, tempDir } from './helpers/cli.js';
 
 const SCORE_JS = `
-import { Collector } from 'model-data-collector/internal';
+import { Collector } from 'model-data-collector';
 let inputs;
 export function init() { inputs = new Collector({ name: 'model_inputs' }); }
 export function run(data) { inputs.collect(data.rows); return { n: data.rows.length }; }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { collectionFiles, readEvents, startCli, tempDir } from './helpers/cli.js';
 
 const SLOW_SCRIPT = `
-import { Collector } from 'model-data-collector/internal';
+import { Collector } from 'model-data-collector';
 const inputs = new Collector({ name: 'model_inputs' });
 export function init() {}
 export async function run(data) {

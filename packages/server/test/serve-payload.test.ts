@@ -9,7 +9,7 @@ import { type CollectedEvent, readEvents, startCli, tempDir } from './helpers/cl
 // A scoring script in a folder with no package.json and no node_modules: `model-data-collector` must resolve
 // to the server's own SDK, and the collect() calls must pick up the request's correlation id by themselves.
 const SCORE_JS = `
-import { Collector } from 'model-data-collector/internal';
+import { Collector } from 'model-data-collector';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 let inputs, outputs, weight;
