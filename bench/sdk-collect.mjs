@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { Collector, DataCollectorRuntime, resolveDeployment } from '../packages/sdk/dist/index.js';
+import { Collector, DataCollectorRuntime, resolveDeployment } from '../packages/sdk/dist/internal.js';
 
 // The reference's credit-default row (23 columns).
 const ROW = {
