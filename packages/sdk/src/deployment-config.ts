@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEPLOYMENT_KEYS } from './deployment-keys.js';
 import { TooManyCollectionsError } from './errors.js';
 import { parseRollingRate, type RollingRate } from './layout.js';
+import { type RedactRule, redactRulesSchema, resolveRedactRules } from './redact/rules.js';
 import { readYamlFile, validateKeys } from './yaml-file.js';
 
 /** The two collections that payload logging fills; they do not count toward the custom-collection limit. */
@@ -69,6 +70,8 @@ export const dataCollectorSchema = z.looseObject({
     .default({}),
   rolling_rate: rollingRateSchema.optional(),
   sampling_rate: samplingRateSchema.optional(),
+  redact: redactRulesSchema.optional(),
+  retention_days: z.number().int().min(1).optional(),
 });
 
 /**
@@ -118,6 +121,10 @@ export interface DeploymentConfig {
   readonly collections?: ReadonlyMap<string, CollectionConfig>;
   readonly rollingRate?: RollingRate;
   readonly samplingRate?: number;
+  /** `data_collector.redact`: applied to every event before it is queued (see docs/data-protection.md). */
+  readonly redact?: readonly RedactRule[];
+  /** `data_collector.retention_days`: time partitions older than this are deleted by `mdc retention apply`. */
+  readonly retentionDays?: number;
   /**
    * Key paths in the file that mdc accepts but does not act on locally (Azure's `instance_type`, `environment` …,
    * and top-level keys in no schema we know), in file order.
@@ -166,6 +173,8 @@ export function resolveDeployment(value: unknown, file?: string): DeploymentConf
     collections,
     rollingRate: dc?.rolling_rate,
     samplingRate: dc?.sampling_rate,
+    redact: dc?.redact ? resolveRedactRules(dc.redact) : undefined,
+    retentionDays: dc?.retention_days,
     notUsedLocally: keys.notUsedLocally,
     notInAzureSchema: keys.foreign,
     yaml,

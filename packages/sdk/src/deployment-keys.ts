@@ -18,6 +18,8 @@ const DATA_COLLECTOR_KEYS: KeyTree = {
   collections: { local: true, each: COLLECTION_KEYS },
   rolling_rate: used,
   sampling_rate: used,
+  redact: used,
+  retention_days: used,
   request_logging: { local: false, keys: { capture_headers: ignored } },
   destination: ignored,
   sampling_strategy: ignored,

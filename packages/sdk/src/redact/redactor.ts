@@ -1,0 +1,188 @@
+import { createHmac } from 'node:crypto';
+import { isJsonSpace, skipSpace, stringEnd, stringValue, valueEnd } from './json-scan.js';
+import { BUILTIN_PATTERNS, isBuiltinPattern } from './patterns.js';
+import type { RedactAction, RedactRule } from './rules.js';
+import { compileUserRegex } from './user-regex.js';
+
+/** What a rule does to one column or one match. */
+interface Action {
+  readonly label: string;
+  readonly action: RedactAction;
+  /** The text `mask` writes. */
+  readonly mask: string;
+}
+
+interface Pattern extends Action {
+  readonly mayMatch: (text: string) => boolean;
+  /** Appends the matches in `text` as [start, end, pattern]. */
+  readonly find: (text: string, out: Match[]) => void;
+}
+
+type Match = [start: number, end: number, pattern: Pattern];
+
+/**
+ * Applies the redaction rules of one collection to event data (JSON text): named keys of every object lose
+ * their value (tabular rows are objects, so this covers columns), and matches of the patterns are replaced
+ * in every string value, keys excepted. Counts what it replaced per rule. Pure apart from the counters.
+ */
+export class Redactor {
+  /** Values and matches replaced, per rule label. */
+  readonly counts = new Map<string, number>();
+  private readonly columns = new Map<string, Action>();
+  private readonly patterns: Pattern[] = [];
+  private readonly key: Buffer | undefined;
+
+  /**
+   * @param rules the rules that apply to this collection, in file order (the first rule naming a column wins)
+   * @param key HMAC key of `hash`; needed only when a rule hashes
+   */
+  constructor(rules: readonly RedactRule[], key?: () => Buffer) {
+    for (const rule of rules) {
+      this.counts.set(rule.label, 0);
+      for (const column of rule.columns) {
+        if (!this.columns.has(column)) {
+          const mask = rule.replacement ?? '[REDACTED]';
+          this.columns.set(column, { label: rule.label, action: rule.action, mask });
+        }
+      }
+      for (const source of rule.patterns) this.patterns.push(compilePattern(rule, source));
+    }
+    this.key = rules.some((r) => r.action === 'hash') ? key?.() : undefined;
+    if (rules.some((r) => r.action === 'hash') && !this.key) throw new Error('action hash needs a key');
+  }
+
+  /** `input` with its `json` redacted; the same object when nothing changed. */
+  apply<T extends { readonly json?: string }>(input: T): T {
+    if (input.json === undefined) return input;
+    const json = this.redactJson(input.json);
+    return json === input.json ? input : { ...input, json };
+  }
+
+  /** Redacts valid JSON text; returns the same string when nothing matched. */
+  redactJson(text: string): string {
+    // An escaped character (\u0040 for @) could hide a key or a match from the quick checks on the raw text.
+    const escaped = text.includes('\\');
+    const columns = this.columns.size > 0 && (escaped || this.anyColumnIn(text)) ? this.columns : undefined;
+    const patterns = escaped ? this.patterns : this.patterns.filter((p) => p.mayMatch(text));
+    if (!columns && patterns.length === 0) return text;
+    let out = '';
+    let pos = 0;
+    let i = 0;
+    for (;;) {
+      const open = text.indexOf('"', i);
+      if (open === -1) break;
+      const close = stringEnd(text, open);
+      if (close === -1) break;
+      const afterKey = skipSpace(text, close + 1);
+      if (text.charCodeAt(afterKey) === 58) {
+        const column = columns?.get(stringValue(text, open, close));
+        if (!column) {
+          i = close + 1;
+          continue;
+        }
+        const start = skipSpace(text, afterKey + 1);
+        const end = valueEnd(text, start);
+        this.count(column.label);
+        if (column.action === 'drop') {
+          const next = skipSpace(text, end);
+          if (text.charCodeAt(next) === 44) {
+            out += text.slice(pos, open);
+            pos = skipSpace(text, next + 1);
+          } else {
+            // The object's last member: the comma before it goes instead.
+            let k = open - 1;
+            while (k >= pos && isJsonSpace(text.charCodeAt(k))) k--;
+            out += text.slice(pos, text.charCodeAt(k) === 44 ? k : open);
+            pos = end;
+          }
+        } else {
+          const value =
+            text.charCodeAt(start) === 34 ? stringValue(text, start, end - 1) : text.slice(start, end);
+          out += text.slice(pos, start) + JSON.stringify(this.replace(column, value));
+          pos = end;
+        }
+        i = end;
+        continue;
+      }
+      if (patterns.length > 0) {
+        const value = stringValue(text, open, close);
+        const redacted = this.redactString(value, patterns);
+        if (redacted !== value) {
+          out += text.slice(pos, open) + JSON.stringify(redacted);
+          pos = close + 1;
+        }
+      }
+      i = close + 1;
+    }
+    return pos === 0 ? text : out + text.slice(pos);
+  }
+
+  /** Replaces the pattern matches in one string (earliest first; of two overlapping, the earlier one wins). */
+  redactString(value: string, patterns: readonly Pattern[] = this.patterns): string {
+    const matches: Match[] = [];
+    for (const p of patterns) p.find(value, matches);
+    if (matches.length === 0) return value;
+    if (matches.length > 1) matches.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let out = '';
+    let pos = 0;
+    for (const [start, end, p] of matches) {
+      if (start < pos) continue;
+      out += value.slice(pos, start) + this.replace(p, value.slice(start, end));
+      pos = end;
+      this.count(p.label);
+    }
+    return out + value.slice(pos);
+  }
+
+  private replace(a: Action, value: string): string {
+    if (a.action === 'mask') return a.mask;
+    if (a.action === 'drop') return '';
+    return createHmac('sha256', this.key!).update(value).digest('hex');
+  }
+
+  private count(label: string): void {
+    this.counts.set(label, (this.counts.get(label) ?? 0) + 1);
+  }
+
+  private anyColumnIn(text: string): boolean {
+    for (const name of this.columns.keys()) if (text.includes(name)) return true;
+    return false;
+  }
+}
+
+function compilePattern(rule: RedactRule, source: string): Pattern {
+  const base = { label: rule.label, action: rule.action };
+  if (isBuiltinPattern(source)) {
+    const b = BUILTIN_PATTERNS[source];
+    const pattern: Pattern = {
+      ...base,
+      mask: rule.replacement ?? `[REDACTED:${source}]`,
+      mayMatch: b.mayMatch,
+      find: (text, out) => {
+        const re = b.regex;
+        re.lastIndex = 0;
+        for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+          const length = b.accept ? b.accept(m[0]) : m[0].length;
+          if (length > 0) {
+            out.push([m.index, m.index + length, pattern]);
+            re.lastIndex = m.index + length;
+          } else {
+            // A look-alike (bad checksum) may hide a real match starting inside it.
+            re.lastIndex = m.index + 1;
+          }
+        }
+      },
+    };
+    return pattern;
+  }
+  const re = compileUserRegex(source);
+  const pattern: Pattern = {
+    ...base,
+    mask: rule.replacement ?? '[REDACTED]',
+    mayMatch: () => true,
+    find: (text, out) => {
+      for (const [start, end] of re.matches(text)) out.push([start, end, pattern]);
+    },
+  };
+  return pattern;
+}
