@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type CollectedEvent, readEvents, runCli, startCli, tempDir } from './helpers/cli.js';
+import {
+  type CollectedEvent,
+  collectionFiles,
+  readEvents,
+  runCli,
+  startCli,
+  tempDir,
+} from './helpers/cli.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -623,4 +631,173 @@ test('a body over --max-capture-bytes is forwarded whole and counted as body_too
   assert.deepEqual(one(p.events('model_inputs'), 'small').data, [{ 0: 1, 1: 2 }]);
   assert.equal(byId(p.events('model_inputs'), 'big').length, 0);
   assert.equal(byId(p.events('model_outputs'), 'big').length, 0);
+});
+
+// ---- Golden: the exact bytes each protocol's rows are stored as ----
+
+/** The `data` of the stored event of `id`, as the bytes on storage (its length from the event's contentrange). */
+function storedData(ws: string, collection: string, id: string): string {
+  const found: string[] = [];
+  for (const f of collectionFiles(ws, 'io-ep', 'blue', collection)) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      if (line.includes(`"correlationid":${JSON.stringify(id)}`)) found.push(line);
+    }
+  }
+  assert.equal(found.length, 1, `one ${collection} line for ${id}`);
+  const line = Buffer.from(found[0]!);
+  const n = Number(/"contentrange":"bytes 0-\d+\/(\d+)"/.exec(found[0]!)![1]);
+  const at = line.indexOf('"data":') + '"data":'.length;
+  return line.toString('utf8', at, at + n);
+}
+
+test('golden: the exact stored rows of every protocol (numbers as JSON writes them, names in order, escapes)', async (t) => {
+  // Each request as raw text, and the answer its model server gives, as raw text.
+  const exchanges: {
+    id: string;
+    path: string;
+    request: string;
+    answer: string;
+    inputs: string;
+    outputs: string;
+  }[] = [
+    {
+      // 2-D input named by metadata, a 1-D INT64 and a BYTES tensor; numbers in forms JSON.stringify rewrites.
+      id: 'g-oip',
+      path: '/v2/models/credit/infer',
+      request:
+        '{"inputs":[{"name":"features","shape":[2,4],"datatype":"FP32","data":[[25,30000.0,5e3,-0],[1.5e1,0.1,1E2,12]]},' +
+        '{"name":"id","shape":[2],"datatype":"INT64","data":[7,8]},' +
+        '{"name":"city","shape":[2],"datatype":"BYTES","data":["Lyon \\"centre\\"","Z\\u00fcrich\\n"]}]}',
+      answer:
+        '{"model_name":"credit","outputs":[{"name":"label","shape":[2],"datatype":"INT64","data":[1,0]},' +
+        '{"name":"probabilities","shape":[2,2],"datatype":"FP32","data":[0.25,0.75,8e-1,0.2]}]}',
+      inputs:
+        '[{"age":25,"income":30000,"limit":5000,"months":0,"id":7,"city":"Lyon \\"centre\\""},' +
+        '{"age":15,"income":0.1,"limit":100,"months":12,"id":8,"city":"Zürich\\n"}]',
+      outputs: '[{"label":1,"p_no":0.25,"p_yes":0.75},{"label":0,"p_no":0.8,"p_yes":0.2}]',
+    },
+    {
+      // Metadata names that are array indexes: a row object puts them first, in numeric order.
+      id: 'g-oip-index-names',
+      path: '/v2/models/ranked/infer',
+      request:
+        '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[10,20]},{"name":"b","shape":[1],"datatype":"BOOL","data":[true]}]}',
+      answer: '{"outputs":[{"name":"y","shape":[1,1],"datatype":"FP32","data":[[1e999]]}]}',
+      inputs: '[{"1":20,"2":10,"b":true}]',
+      outputs: '[{"y":null}]',
+    },
+    {
+      id: 'g-oip-3d',
+      path: '/v2/models/img/infer',
+      request: '{"inputs":[{"name":"pixels","shape":[1,2,2],"datatype":"UINT8","data":[9,2,3,4]}]}',
+      answer: '{"outputs":[{"name":"y","shape":[1],"datatype":"FP32","data":[0.5]}]}',
+      inputs: '[{"pixels":[[9,2],[3,4]]}]',
+      outputs: '[{"y":0.5}]',
+    },
+    {
+      id: 'g-tf-rows',
+      path: '/v1/models/m:predict',
+      request: '{"instances":[{"a":1.0,"b":"x"},{"a":2,"b":"y"}]}',
+      answer: '{"predictions":[[1,0.5],[2,0.25]]}',
+      inputs: '[{"a":1,"b":"x"},{"a":2,"b":"y"}]',
+      outputs: '[{"predictions_0":1,"predictions_1":0.5},{"predictions_0":2,"predictions_1":0.25}]',
+    },
+    {
+      id: 'g-tf-columns',
+      path: '/v1/models/m:predict',
+      request: '{"inputs":{"a":[10,20],"b":["u","v"]}}',
+      answer: '{"outputs":{"y":[11,21]}}',
+      inputs: '[{"a":10,"b":"u"},{"a":20,"b":"v"}]',
+      outputs: '[{"y":11},{"y":21}]',
+    },
+    {
+      id: 'g-mlflow-split',
+      path: '/invocations',
+      request: '{"dataframe_split":{"columns":["x","y"],"data":[[1,2],[3,4]]}}',
+      answer: '{"predictions":[0,1]}',
+      inputs: '[{"x":1,"y":2},{"x":3,"y":4}]',
+      outputs: '[{"predictions":0},{"predictions":1}]',
+    },
+    {
+      id: 'g-mlflow-records',
+      path: '/invocations',
+      request: '{"dataframe_records":[{"x":5,"y":6}]}',
+      answer: '[1]',
+      inputs: '[{"x":5,"y":6}]',
+      outputs: '[{"predictions":1}]',
+    },
+    {
+      id: 'g-azure-input-data',
+      path: '/score',
+      request: '{"input_data":{"columns":["x","y"],"index":[0],"data":[[7,8]]}}',
+      answer: '[1]',
+      inputs: '[{"x":7,"y":8}]',
+      outputs: '[{"predictions":1}]',
+    },
+    {
+      id: 'g-azure-data',
+      path: '/score',
+      request: '{"data":[[9,10]]}',
+      answer: '{"result":[0]}',
+      inputs: '[{"0":9,"1":10}]',
+      outputs: '[{"result":0}]',
+    },
+  ];
+  const METADATA: Record<string, unknown> = {
+    '/v2/models/credit': {
+      name: 'credit',
+      inputs: [
+        {
+          name: 'features',
+          datatype: 'FP32',
+          shape: [-1, 4],
+          parameters: { feature_names: ['age', 'income', 'limit', 'months'] },
+        },
+      ],
+      outputs: [
+        {
+          name: 'probabilities',
+          datatype: 'FP32',
+          shape: [-1, 2],
+          parameters: { feature_names: ['p_no', 'p_yes'] },
+        },
+      ],
+    },
+    '/v2/models/ranked': {
+      name: 'ranked',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2], parameters: { feature_names: ['2', '1'] } }],
+      outputs: [],
+    },
+  };
+  const server = await upstream(t, (req, body, res) => {
+    if (req.method === 'GET') {
+      const meta = METADATA[req.url ?? ''];
+      return meta ? json(res, 200, meta) : json(res, 404, { error: 'no model' });
+    }
+    const x = exchanges.find((e) => e.path === req.url && e.request === body);
+    if (!x) return json(res, 404, { error: 'no such exchange' });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(x.answer);
+  });
+  const p = await proxy(t, server.url);
+  for (const x of exchanges) {
+    const r = await post(p.cli.url, x.path, x.request, x.id);
+    assert.equal(r.status, 200, `${x.id}: ${r.body}`);
+    assert.equal(r.body, x.answer);
+  }
+  // Twice more, once the metadata is known: the same bytes whichever way the names came.
+  for (const x of exchanges.slice(0, 2)) await post(p.cli.url, x.path, x.request, `${x.id}-again`);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await counters(p.cli.url, 'mdc_model_io_skipped_total'), {});
+  await stop(p.cli);
+  for (const x of exchanges) {
+    assert.equal(storedData(p.ws, 'model_inputs', x.id), x.inputs, `${x.id} model_inputs`);
+    assert.equal(storedData(p.ws, 'model_outputs', x.id), x.outputs, `${x.id} model_outputs`);
+    // The payload events keep the bodies as they came.
+    assert.equal(storedData(p.ws, 'request', x.id), x.request, `${x.id} request`);
+  }
+  for (const x of exchanges.slice(0, 2)) {
+    assert.equal(storedData(p.ws, 'model_inputs', `${x.id}-again`), x.inputs);
+    assert.equal(storedData(p.ws, 'model_outputs', `${x.id}-again`), x.outputs);
+  }
 });

@@ -28,24 +28,34 @@ export interface OipMetadataOptions {
  * `<tensor>_<i>`) and is retried only after `retryAfterMs`.
  */
 export class OipMetadataCache {
-  private readonly entries = new Map<string, { names: Promise<TensorNames>; expires: number }>();
+  private readonly entries = new Map<string, MetadataEntry>();
 
   constructor(private readonly options: OipMetadataOptions) {}
 
   names(model: { name: string; version?: string }, authorization?: string): Promise<TensorNames> {
-    const path =
-      model.version === undefined
-        ? `/v2/models/${model.name}`
-        : `/v2/models/${model.name}/versions/${model.version}`;
-    const now = Date.now();
+    const path = metadataPath(model);
     const cached = this.entries.get(path);
-    if (cached && cached.expires > now) return cached.names;
-    const entry = { names: this.fetch(path, authorization, path), expires: Number.POSITIVE_INFINITY };
+    if (cached && cached.expires > Date.now()) return cached.names;
+    const entry: MetadataEntry = { names: NO_NAMES, expires: Number.POSITIVE_INFINITY, known: undefined };
     this.entries.set(path, entry);
+    entry.names = this.fetch(path, authorization, entry);
     return entry.names;
   }
 
-  private async fetch(path: string, authorization: string | undefined, key: string): Promise<TensorNames> {
+  /**
+   * The names when the model's metadata has been asked and answered (and is not due to be asked again), so
+   * an exchange needs no promise; undefined when {@link names} must be asked.
+   */
+  known(model: { name: string; version?: string }): TensorNames | undefined {
+    const cached = this.entries.get(metadataPath(model));
+    return cached !== undefined && cached.expires > Date.now() ? cached.known : undefined;
+  }
+
+  private async fetch(
+    path: string,
+    authorization: string | undefined,
+    entry: MetadataEntry,
+  ): Promise<TensorNames> {
     const { upstream, basePath, timeoutMs = 2000, retryAfterMs = 60_000 } = this.options;
     try {
       const res = await upstream.request({
@@ -58,14 +68,30 @@ export class OipMetadataCache {
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`GET ${path} answered ${res.statusCode}`);
-      return readNames(JSON.parse(text));
+      entry.known = readNames(JSON.parse(text));
     } catch (err) {
-      const entry = this.entries.get(key);
-      if (entry) entry.expires = Date.now() + retryAfterMs;
+      entry.expires = Date.now() + retryAfterMs;
+      entry.known = NONE;
       this.options.onFailure(err as Error);
-      return NONE;
     }
+    return entry.known;
   }
+}
+
+interface MetadataEntry {
+  names: Promise<TensorNames>;
+  /** Until then the answer (or the failure) stands. */
+  expires: number;
+  /** The answer once it came (no names after a failure). */
+  known: TensorNames | undefined;
+}
+
+const NO_NAMES: Promise<TensorNames> = Promise.resolve(NONE);
+
+function metadataPath(model: { name: string; version?: string }): string {
+  return model.version === undefined
+    ? `/v2/models/${model.name}`
+    : `/v2/models/${model.name}/versions/${model.version}`;
 }
 
 function readNames(metadata: unknown): TensorNames {

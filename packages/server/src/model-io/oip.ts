@@ -63,16 +63,21 @@ function readTensor(t: unknown, at: string, reason: SkipReason): OipTensor {
     throw new ModelIoSkip('unsupported_datatype', `${at} (${name}) is ${datatype}`);
   }
   if (!DATATYPES.has(datatype)) throw new ModelIoSkip(reason, `${at}.datatype ${datatype} is unknown`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape))
     throw new ModelIoSkip(reason, `${at}.shape must be an array of non-negative integers`);
+  let size = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ModelIoSkip(reason, `${at}.shape must be an array of non-negative integers`);
+    }
+    size *= d;
   }
   if (isObject(t.parameters) && t.parameters.binary_data_size !== undefined) {
     throw new ModelIoSkip('binary_extension', `${at} (${name}) has binary_data_size`);
   }
   if (!Array.isArray(data)) throw new ModelIoSkip(reason, `${at}.data must be an array`);
   // `data` may be flat or nested as the shape; row-major either way.
-  const flat = data.some(Array.isArray) ? flatten(data, []) : data;
-  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  const flat = isFlat(data) ? data : flatten(data, []);
   if (flat.length !== size) {
     throw new ModelIoSkip(
       reason,
@@ -133,9 +138,15 @@ function nest(data: readonly unknown[], offset: number, shape: readonly number[]
   return Array.from({ length: d }, (_, i) => nest(data, offset + i * step, rest));
 }
 
+function isFlat(data: readonly unknown[]): boolean {
+  for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) return false;
+  return true;
+}
+
 /** Row-major values of nested arrays (faster than `Array.prototype.flat(Infinity)` on small tensors). */
 function flatten(data: readonly unknown[], out: unknown[]): unknown[] {
-  for (const v of data) {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
     if (Array.isArray(v)) flatten(v, out);
     else out.push(v);
   }
