@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError } from './errors.js';
+import { isPathSegment } from './layout.js';
 import type { Workspace } from './workspace.js';
 
 /** Folder of the data-asset registry inside a workspace: `data-assets/<name>/<version>.json`. */
@@ -36,8 +37,10 @@ export async function registerDataAsset(
   input: DataAssetInput,
   now = new Date(),
 ): Promise<DataAsset> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(input.name))
+  if (!/^[A-Za-z0-9_.-]+$/.test(input.name) || !isPathSegment(input.name))
     throw new InvalidOptionError(`data asset name ${JSON.stringify(input.name)} is not valid`);
+  if (input.version !== undefined && !isPathSegment(input.version))
+    throw new InvalidOptionError(`data asset version ${JSON.stringify(input.version)} is not valid`);
   const existing = await listDataAssetVersions(ws, input.name);
   if (input.version !== undefined) {
     const same = existing.find((a) => a.version === input.version);
@@ -69,6 +72,8 @@ export async function registerDataAsset(
 
 /** Every version of an asset, oldest first (numeric versions in numeric order). */
 export async function listDataAssetVersions(ws: Workspace, name: string): Promise<DataAsset[]> {
+  // `..` or a path is no asset name: it would list another folder's files.
+  if (!isPathSegment(name)) return [];
   const dir = join(ws.dir, DATA_ASSETS_DIR, name);
   let files: string[];
   try {

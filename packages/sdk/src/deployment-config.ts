@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEPLOYMENT_KEYS } from './deployment-keys.js';
 import { TooManyCollectionsError } from './errors.js';
-import { parseRollingRate, type RollingRate } from './layout.js';
+import { isPathSegment, parseRollingRate, type RollingRate } from './layout.js';
 import { type RedactRule, redactRulesSchema, resolveRedactRules } from './redact/rules.js';
 import { readYamlFile, validateKeys } from './yaml-file.js';
 
@@ -25,13 +25,19 @@ const yamlBool = z.union(
   { error: (iss) => `expected 'True', 'False' or a boolean; got ${JSON.stringify(iss.input)}` },
 );
 
+/** A name that becomes a folder of the data path or the asset registry. */
+const pathSegment = z
+  .string()
+  .min(1)
+  .refine(isPathSegment, 'must be one path segment: no / \\ or control character, not . or ..');
+
 const collectionSchema = z.looseObject({
   enabled: yamlBool.default(false),
   data: z
     .looseObject({
-      name: z.string().min(1).optional(),
+      name: pathSegment.optional(),
       path: z.string().min(1).optional(),
-      version: z.union([z.number(), z.string().min(1)]).optional(),
+      version: z.union([z.number(), pathSegment]).optional(),
     })
     .optional(),
 });
@@ -66,7 +72,13 @@ const samplingRateSchema = z
 
 export const dataCollectorSchema = z.looseObject({
   collections: z
-    .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'collection names use A-Z a-z 0-9 _ . -'), collectionSchema)
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, 'collection names use A-Z a-z 0-9 _ . -')
+        .refine(isPathSegment, 'a collection name cannot be . or ..'),
+      collectionSchema,
+    )
     .default({}),
   rolling_rate: rollingRateSchema.optional(),
   sampling_rate: samplingRateSchema.optional(),
@@ -80,8 +92,8 @@ export const dataCollectorSchema = z.looseObject({
  */
 export const deploymentSchema = z.looseObject({
   $schema: z.string().optional(),
-  name: z.string().min(1).optional(),
-  endpoint_name: z.string().min(1).optional(),
+  name: pathSegment.optional(),
+  endpoint_name: pathSegment.optional(),
   model: z
     .union([
       z.string(),

@@ -111,6 +111,19 @@ function cleanPath(uri: string, raw: string): string {
   return path;
 }
 
+/**
+ * Whether a name can become one folder or file name as it is: not empty, not `.` or `..`, no `/`, `\`, NUL or
+ * other control character. Endpoint, deployment, collection and data asset names and versions must be.
+ */
+export function isPathSegment(name: string): boolean {
+  if (name === '' || name === '.' || name === '..') return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x2f || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** Joins path segments with `/`, dropping empty segments and stray slashes. */
 export function joinPath(...segments: string[]): string {
   return segments

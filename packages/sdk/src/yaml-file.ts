@@ -27,7 +27,27 @@ export function parseYaml(text: string, file: string): unknown {
   const first = doc.errors[0];
   if (first)
     throw new InvalidYamlError(file, first.message.split('\n')[0] ?? 'syntax error', { cause: first });
-  return doc.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (err) {
+    // An alias bomb (yaml refuses the exponential expansion) or nesting deeper than the stack.
+    throw new InvalidYamlError(file, (err as Error).message, { cause: err });
+  }
+  // `a: &x [*x]` makes a value that contains itself: validation and its messages would never end.
+  if (isCircular(value, new Set()))
+    throw new InvalidYamlError(file, 'an alias refers to a node that contains it');
+  return value;
+}
+
+function isCircular(value: unknown, ancestors: Set<object>): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  for (const v of value instanceof Map ? value.values() : Object.values(value))
+    if (isCircular(v, ancestors)) return true;
+  ancestors.delete(value);
+  return false;
 }
 
 /** Validates with zod and turns its issues into key paths (`data_collector.collections.x.enabled`). */

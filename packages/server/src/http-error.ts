@@ -29,6 +29,9 @@ export function toErrorAnswer(err: unknown): { status: number; body: ErrorBody; 
     // fastify's own refusals (body too large, bad content-length, …)
     if (e.statusCode === 413)
       return answer(413, 'MDC_PAYLOAD_TOO_LARGE', e.message ?? 'request body too large');
+    // a Content-Type fastify cannot even parse (`;;;`, `application/`)
+    if (e.statusCode === 415)
+      return answer(415, 'MDC_UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported media type');
     return answer(e.statusCode, 'MDC_BAD_REQUEST_BODY', e.message ?? 'bad request');
   }
   const message = err instanceof Error ? err.message : String(err);
