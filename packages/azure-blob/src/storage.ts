@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import {
   type DatastoreConfig,
@@ -16,6 +17,9 @@ export interface AzureBlobStorageEntry {
   readonly size?: number;
   readonly modifiedMs?: number;
 }
+
+/** Largest append block every service version accepts. */
+const APPEND_BLOCK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads an Azure Blob datastore the way the reader's `Storage` wants it: a one-level listing (a `/`
@@ -115,6 +119,44 @@ export class AzureBlobStorage {
         throw new PathNotFoundError(`${this.description}/${rel}`);
       throw this.failure(err);
     }
+  }
+
+  /** Deletes a blob, or every blob under a folder (retention, erasure). */
+  async remove(path: string): Promise<void> {
+    const rel = joinPath(path);
+    if (rel === '') throw new PathNotFoundError(this.description, 'refusing to remove the whole container');
+    const key = this.key(rel);
+    await this.guard(async () => {
+      const names: string[] = [];
+      for await (const b of this.container.listBlobsFlat({ prefix: `${key}/` })) names.push(b.name);
+      names.push(key);
+      for (const name of names) await this.container.getBlobClient(name).deleteIfExists();
+    });
+  }
+
+  /**
+   * Replaces a file's bytes at once (erasure): the new bytes go to a hidden append blob beside it, which the
+   * service then copies over the file, so a reader sees the old blob or the new one, and it stays an append blob.
+   */
+  async replace(path: string, body: Uint8Array): Promise<void> {
+    const rel = joinPath(path);
+    const key = this.key(rel);
+    const slash = key.lastIndexOf('/');
+    const tmp = `${key.slice(0, slash + 1)}.${key.slice(slash + 1)}.${randomUUID()}.rewrite`;
+    const staged = this.container.getAppendBlobClient(tmp);
+    await this.guard(async () => {
+      try {
+        await staged.create({ blobHTTPHeaders: { blobContentType: 'application/jsonl' } });
+        for (let at = 0; at < body.byteLength; at += APPEND_BLOCK_BYTES) {
+          const block = body.subarray(at, Math.min(body.byteLength, at + APPEND_BLOCK_BYTES));
+          await staged.appendBlock(block, block.byteLength);
+        }
+        const poller = await this.container.getBlobClient(key).beginCopyFromURL(staged.url);
+        await poller.pollUntilDone();
+      } finally {
+        await staged.deleteIfExists().catch(() => {});
+      }
+    });
   }
 
   async close(): Promise<void> {}

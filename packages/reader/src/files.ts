@@ -21,9 +21,10 @@ export interface CollectionFiles {
 }
 
 // yyyy, MM, dd, HH, mm: the folder levels of the layout, whatever the rolling rate stopped at.
-const LEVELS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/];
+export const DATE_LEVELS = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/, /^\d{2}$/];
 
-function periodOf(parts: readonly number[]): [number, number] {
+/** Start and end (ms, UTC) of the period of a date folder, from its path's numbers (yyyy[, MM[, dd[, HH[, mm]]]]). */
+export function periodOf(parts: readonly number[]): [number, number] {
   const [y = 0, mo = 1, d = 1, h = 0, mi = 0] = parts;
   const start = Date.UTC(y, mo - 1, d, h, mi);
   const end =
@@ -61,7 +62,8 @@ export async function listCollectionFiles(
         const f = { path: e.path, size: e.size ?? 0, periodStartMs: start, periodEndMs: end };
         if (e.name.endsWith('.jsonl')) logs.push(f);
         else if (!e.name.startsWith('.')) blobs.push(f);
-      } else if (parts.length < LEVELS.length && LEVELS[parts.length]!.test(e.name)) folders.push(e);
+      } else if (parts.length < DATE_LEVELS.length && DATE_LEVELS[parts.length]!.test(e.name))
+        folders.push(e);
     }
     const next = folders
       .map((f) => ({ f, parts: [...parts, Number(f.name)] }))

@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -47,6 +47,10 @@ export interface Storage {
   stat(path: string): Promise<StorageEntry | undefined>;
   /** The local file system path of `path`, when the storage is local. */
   localPath?(path: string): string;
+  /** Deletes a file, or a folder with everything under it; nothing there is not an error (retention, erasure). */
+  remove?(path: string): Promise<void>;
+  /** Replaces a file's bytes at once: a reader sees the old file or the new one, never a mix (erasure). */
+  replace?(path: string, body: Uint8Array): Promise<void>;
 }
 
 /** A folder of the local file system. */
@@ -101,6 +105,24 @@ export class LocalStorage implements Storage {
       return buf.subarray(0, done);
     } finally {
       await fh.close();
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    if (joinPath(path) === '') throw new InvalidPathError(path, 'refusing to remove the whole datastore');
+    await rm(this.localPath(path), { recursive: true, force: true });
+  }
+
+  async replace(path: string, body: Uint8Array): Promise<void> {
+    const abs = this.localPath(path);
+    // Written beside the file, then renamed over it: rename is atomic within a folder.
+    const tmp = `${abs}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    try {
+      await writeFile(tmp, body);
+      await rename(tmp, abs);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
   }
 
@@ -183,6 +205,20 @@ class CloudStorage implements Storage {
 
   async stat(path: string): Promise<StorageEntry | undefined> {
     return (await this.open()).stat(path);
+  }
+
+  async remove(path: string): Promise<void> {
+    const inner = await this.open();
+    if (!inner.remove)
+      throw new MissingPackageError(this.pkg, `${this.pkg} cannot delete files; a newer version is needed`);
+    return inner.remove(path);
+  }
+
+  async replace(path: string, body: Uint8Array): Promise<void> {
+    const inner = await this.open();
+    if (!inner.replace)
+      throw new MissingPackageError(this.pkg, `${this.pkg} cannot rewrite files; a newer version is needed`);
+    return inner.replace(path, body);
   }
 }
 

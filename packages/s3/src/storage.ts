@@ -1,7 +1,9 @@
 import {
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -122,6 +124,58 @@ export class S3Storage {
         .map((p) => this.readPiece(p, Math.max(start, p.offset), Math.min(end, p.offset + p.size))),
     );
     return bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+  }
+
+  /** Deletes a file (its whole object and parts), or every object under a folder (retention, erasure). */
+  async remove(path: string): Promise<void> {
+    const rel = joinPath(path);
+    if (rel === '') throw new PathNotFoundError(this.description, 'refusing to remove the whole bucket');
+    const key = this.key(rel);
+    const keys: string[] = [];
+    // No delimiter: `<key>/…` below a folder, and `<key>` with its `<key>.part-…` objects for a file.
+    await this.listPages(key, undefined, undefined, (r) => {
+      for (const o of r.Contents ?? []) {
+        if (!o.Key) continue;
+        if (o.Key.startsWith(`${key}/`) || splitPartName(o.Key).file === key) keys.push(o.Key);
+      }
+    });
+    await this.deleteKeys(keys);
+  }
+
+  /**
+   * Replaces a file's bytes (erasure): one PUT of the whole object, then its parts are deleted. A file of a past
+   * period is one object, so the PUT is atomic for it; for a file still in parts, a reader listing between the
+   * PUT and the deletion can see the old parts after the new object.
+   */
+  async replace(path: string, body: Uint8Array): Promise<void> {
+    const key = this.key(joinPath(path));
+    const f = await this.file(key);
+    await this.guard(() =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ContentType: 'application/jsonl',
+        }),
+      ),
+    );
+    await this.deleteKeys(f.parts.map((p) => p.key));
+  }
+
+  private async deleteKeys(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      await this.guard(() =>
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        ),
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -9,13 +9,16 @@ import { readYamlFile, validate } from './yaml-file.js';
 export const DEFAULT_WORKSPACE_DIR = 'mdc-workspace';
 export const WORKSPACE_FILE = 'workspace.yml';
 
-const localDatastore = z.object({ type: z.literal('local'), path: z.string().min(1) });
+/** Days of data `mdc retention apply` keeps in a datastore (whole time partitions older are deleted). */
+const retention = { retention_days: z.number().int().min(1).optional() };
+const localDatastore = z.object({ type: z.literal('local'), path: z.string().min(1), ...retention });
 /** Delivery settings every cloud datastore takes (see docs/datastores.md). */
 const deliverySettings = {
   /** Bound of the local spool. @default 1073741824 (1 GiB), or `MDC_MAX_SPOOL_BYTES` */
   max_spool_bytes: z.number().int().min(1024).optional(),
   /** Longest wait before spooled data is uploaded. @default 5000, or `MDC_UPLOAD_INTERVAL_MS` */
   upload_interval_ms: z.number().int().min(0).max(3_600_000).optional(),
+  ...retention,
 };
 const azureBlobDatastore = z.object({
   type: z.literal('azure_blob'),
