@@ -24,6 +24,8 @@ export interface Exchange {
   readonly responseContentType: string | undefined;
   /** Set when the caller serialized the response body as JSON itself. */
   readonly responseIsJson?: boolean;
+  /** More extension attributes of the `response` event (a streamed answer's timing and outcome). */
+  readonly responseExtensions?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -57,7 +59,15 @@ export class PayloadLogger {
       this.emit(this.request, x, x.requestBody, x.requestContentType, x.requestIsJson, extensions);
     }
     if (this.response && x.responseBody !== undefined) {
-      this.emit(this.response, x, x.responseBody, x.responseContentType, x.responseIsJson, extensions);
+      const more = x.responseExtensions;
+      this.emit(
+        this.response,
+        x,
+        x.responseBody,
+        x.responseContentType,
+        x.responseIsJson,
+        more ? { ...extensions, ...more } : extensions,
+      );
     }
   }
 
@@ -67,7 +77,7 @@ export class PayloadLogger {
     body: Uint8Array | string,
     contentType: string | undefined,
     isJson: boolean | undefined,
-    extensions: Readonly<Record<string, number>>,
+    extensions: Readonly<Record<string, string | number>>,
   ): void {
     try {
       if (!c.accepts(x.correlation.id)) return;

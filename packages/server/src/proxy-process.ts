@@ -27,6 +27,8 @@ export interface RunProxyOptions {
   readonly host?: string;
   readonly collectPaths?: readonly string[];
   readonly maxCaptureBytes?: number;
+  /** What is kept of one streamed answer for collection. @default 16777216 (16 MiB) */
+  readonly maxStreamCaptureBytes?: number;
   readonly upstreamTimeoutMs?: number;
   readonly logLevel?: string;
   /**
@@ -47,11 +49,6 @@ export async function runProxy(options: RunProxyOptions): Promise<number> {
   const mode = options.modelIo;
   if (mode !== undefined && !MODEL_IO_MODES.includes(mode)) {
     throw new UsageError(`--model-io must be one of ${MODEL_IO_MODES.join(', ')}; got "${mode}"`);
-  }
-  if (mode === 'openai') {
-    throw new UsageError(
-      '--model-io openai is not supported yet (OpenAI-compatible rows come with streaming support); use auto, none, oip, tfserving, mlflow or azureml',
-    );
   }
   const wantsRows = mode !== undefined && mode !== 'none';
   const rowCollections = wantsRows
@@ -86,6 +83,7 @@ export async function runProxy(options: RunProxyOptions): Promise<number> {
     runtime,
     collectPaths: options.collectPaths,
     maxCaptureBytes: options.maxCaptureBytes,
+    maxStreamCaptureBytes: options.maxStreamCaptureBytes,
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     logLevel: options.logLevel,
     modelIo: protocol === 'none' ? undefined : { protocol, featureNames: options.featureNames },

@@ -18,6 +18,12 @@ import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { ModelIo, type ModelIoProtocol, type ParsedBody, parseBody } from './model-io/index.js';
 import { PayloadLogger } from './payload-log.js';
+import {
+  DEFAULT_MAX_STREAM_CAPTURE_BYTES,
+  isEventStream,
+  isStreamedAnswer,
+  StreamCapture,
+} from './stream/stream-capture.js';
 import { throttled } from './throttle.js';
 
 export interface ProxyOptions {
@@ -32,6 +38,11 @@ export interface ProxyOptions {
   readonly collectPaths?: readonly string[];
   /** A body larger than this is forwarded but not collected (counted as a collection error). @default 67108864 (64 MiB) */
   readonly maxCaptureBytes?: number;
+  /**
+   * What is kept of one streamed answer (an event stream, or a body of unknown length) for its `response` event;
+   * past it the client still gets every byte and the event says `streamstatus: truncated`. @default 16777216 (16 MiB)
+   */
+  readonly maxStreamCaptureBytes?: number;
   /** Longest wait for the target's response headers. @default 300000 */
   readonly upstreamTimeoutMs?: number;
   /** Connections kept to the target. @default 256 */
@@ -129,6 +140,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
   });
   metrics.ready.set(1);
   const maxCapture = options.maxCaptureBytes ?? 64 * 1024 * 1024;
+  const maxStreamCapture = options.maxStreamCaptureBytes ?? DEFAULT_MAX_STREAM_CAPTURE_BYTES;
   const prefixes = options.collectPaths;
   const shouldCollect = (method: string, path: string) =>
     (payloads.enabled || modelIo !== undefined) &&
@@ -142,10 +154,8 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     inFlight--;
     metrics.inFlight.dec();
     metrics.requests.inc({ route: 'proxy', method: x.method, status: x.status });
-    metrics.duration.observe(
-      { route: 'proxy', method: x.method },
-      Number(process.hrtime.bigint() - x.started) / 1e9,
-    );
+    const ended = process.hrtime.bigint();
+    metrics.duration.observe({ route: 'proxy', method: x.method }, Number(ended - x.started) / 1e9);
     const { reqCapture, resCapture } = x;
     if (reqCapture && resCapture) {
       if (reqCapture.overflowed)
@@ -155,9 +165,33 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       const requestType = x.req.headers['content-type'];
       // With model-io on, each body is decoded and parsed once, for both payload logging and the rows.
       const request = modelIo && parseBody(reqCapture.bytes());
-      const response = modelIo && parseBody(resCapture.bytes());
       const reuse = (p: ParsedBody | undefined, type: string | undefined) =>
         p?.json === true && bodyKind(type) === 'json';
+      const stream = x.stream?.finish({
+        clientAborted: x.aborted,
+        upstreamError: x.upstreamError,
+        startedNs: x.started,
+        firstByteNs: x.firstByte,
+        endedNs: ended,
+      });
+      let response: ParsedBody | undefined;
+      let responseBody: Uint8Array | string | undefined;
+      let responseType = x.responseType;
+      if (stream?.json !== undefined) {
+        // An event stream is collected as JSON: the assembled completion, or the list of its events.
+        response = modelIo && {
+          text: stream.json,
+          json: stream.completion !== undefined,
+          value: stream.completion,
+        };
+        responseBody = stream.json;
+        responseType = stream.contentType;
+      } else {
+        const bytes = stream ? stream.body : resCapture.bytes();
+        // A truncated body gives no rows, as one over --max-capture-bytes.
+        response = modelIo && parseBody(stream?.status === 'truncated' ? undefined : bytes);
+        responseBody = reuse(response, responseType) ? response!.text : bytes;
+      }
       payloads.log({
         correlation: x.correlation,
         method: x.method,
@@ -166,9 +200,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         requestBody: reuse(request, requestType) ? request!.text : reqCapture.bytes(),
         requestContentType: requestType,
         requestIsJson: reuse(request, requestType) || undefined,
-        responseBody: reuse(response, x.responseType) ? response!.text : resCapture.bytes(),
-        responseContentType: x.responseType,
-        responseIsJson: reuse(response, x.responseType) || undefined,
+        responseBody,
+        responseContentType: responseType,
+        responseIsJson: reuse(response, responseType) || undefined,
+        responseExtensions: stream?.extensions,
       });
       // After the client's answer (the rows are made on a later turn of the event loop).
       modelIo?.observe({
@@ -180,6 +215,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         binary: x.binaryBody || x.req.headers['inference-header-content-length'] !== undefined,
         aborted: x.aborted,
         authorization: x.req.headers.authorization,
+        timing: {
+          ttftMs: x.firstByte === 0n ? undefined : Number(x.firstByte - x.started) / 1e6,
+          durationMs: Number(ended - x.started) / 1e6,
+        },
       });
     }
   };
@@ -224,6 +263,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       correlation,
       collect ? new Capture(maxCapture) : undefined,
       collect ? new Capture(maxCapture) : undefined,
+      maxStreamCapture,
       finish,
       fail,
     );
@@ -305,6 +345,12 @@ class ProxyExchange {
   /** The answer uses the Open Inference Protocol's binary tensor data extension. */
   binaryBody = false;
   aborted = false;
+  /** The target failed after its answer had begun (the client's answer is cut short). */
+  upstreamError = false;
+  /** When the first body byte arrived (`process.hrtime.bigint()`), 0n before. */
+  firstByte = 0n;
+  /** Set for a streamed answer that is collected: keeps its record instead of {@link resCapture}. */
+  stream: StreamCapture | undefined;
   private abort: ((reason?: Error) => void) | undefined;
   private done = false;
 
@@ -317,6 +363,7 @@ class ProxyExchange {
     readonly correlation: BasicCorrelationContext,
     readonly reqCapture: Capture | undefined,
     readonly resCapture: Capture | undefined,
+    private readonly maxStreamCapture: number,
     private readonly finish: (x: ProxyExchange) => void,
     private readonly fail: (x: ProxyExchange, err: Error) => void,
   ) {}
@@ -347,6 +394,13 @@ class ProxyExchange {
     const out = responseHeaders(rawHeaders);
     this.responseType = headerValue(out['content-type']);
     this.binaryBody = out['inference-header-content-length'] !== undefined;
+    if (this.resCapture && isStreamedAnswer(statusCode, this.responseType, out['content-length'])) {
+      this.stream = new StreamCapture(
+        isEventStream(this.responseType),
+        this.maxStreamCapture,
+        this.responseType,
+      );
+    }
     if (out['x-request-id'] === undefined)
       out['x-request-id'] = this.correlation.xRequestId ?? this.correlation.id;
     this.resume = resume;
@@ -357,8 +411,17 @@ class ProxyExchange {
   private resume: (() => void) | undefined;
 
   onData(chunk: Buffer): boolean {
-    this.resCapture?.add(chunk);
-    if (this.res.write(chunk)) return true;
+    if (this.firstByte === 0n) this.firstByte = process.hrtime.bigint();
+    let flowing: boolean;
+    if (this.stream) {
+      // The client gets the chunk first; it is parsed for collection after.
+      flowing = this.res.write(chunk);
+      this.stream.add(chunk);
+    } else {
+      this.resCapture?.add(chunk);
+      flowing = this.res.write(chunk);
+    }
+    if (flowing) return true;
     // Backpressure: the upstream read pauses until the client has taken what was written.
     if (this.resume) this.res.once('drain', this.resume);
     return false;
@@ -374,6 +437,7 @@ class ProxyExchange {
   onError(err: Error): void {
     if (this.done) return;
     this.done = true;
+    if (!this.aborted && this.res.headersSent) this.upstreamError = true;
     try {
       this.fail(this, err);
     } finally {

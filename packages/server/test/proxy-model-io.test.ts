@@ -545,7 +545,7 @@ test('MLflow /invocations and Azure input_data / {"data"} become rows; mdc monit
   assert.deepEqual(result.signals[0]!.features.map((f) => f.feature).sort(), ['x', 'y']);
 });
 
-test('--model-io: a forced protocol without a YAML turns model_inputs on; openai and a YAML without them are usage errors', async (t) => {
+test('--model-io: a forced protocol without a YAML turns model_inputs on; a YAML without them is a usage error', async (t) => {
   const server = await upstream(t, (_req, _body, res) => json(res, 200, { predictions: [1, 2] }));
   const dir = await tempDir(t);
   const ws = join(dir, 'ws');
@@ -589,10 +589,6 @@ test('--model-io: a forced protocol without a YAML turns model_inputs on; openai
     { predictions: 2 },
   ]);
 
-  const openai = runCli(['proxy', '--target', server.url, '--model-io', 'openai', '--workspace', ws]);
-  assert.equal(openai.code, 2, openai.stderr);
-  assert.match(openai.stderr, /MDC_USAGE/);
-  assert.match(openai.stderr, /openai is not supported yet/);
   const yaml = join(dir, 'payload-only.yml');
   await writeFile(yaml, 'data_collector:\n  collections:\n    request: { enabled: "True" }\n');
   const noRows = runCli([

@@ -31,13 +31,18 @@ export function registerProxy(program: Command): void {
       intOption('--max-capture-bytes', 0),
     )
     .option(
+      '--max-stream-capture-bytes <n>',
+      'what is kept of one streamed answer (SSE, chunked) for its response event; the client still gets every byte (default: 16 MiB)',
+      intOption('--max-stream-capture-bytes', 0),
+    )
+    .option(
       '--upstream-timeout-ms <ms>',
       'longest wait for the target',
       intOption('--upstream-timeout-ms', 1),
     )
     .option(
       '--model-io <protocol>',
-      'turn inference requests/responses into model_inputs/model_outputs rows: auto, none, oip, tfserving, mlflow, azureml (openai: not yet) (default: auto when the YAML enables model_inputs/model_outputs, else none)',
+      'turn inference requests/responses into model_inputs/model_outputs rows: auto, none, oip, tfserving, mlflow, azureml, openai (default: auto when the YAML enables model_inputs/model_outputs, else none)',
     )
     .option(
       '--feature-names <names>',
@@ -61,6 +66,7 @@ export function registerProxy(program: Command): void {
         host: opts.host,
         collectPaths: opts.collectPath,
         maxCaptureBytes: opts.maxCaptureBytes,
+        maxStreamCaptureBytes: opts.maxStreamCaptureBytes,
         upstreamTimeoutMs: opts.upstreamTimeoutMs,
         logLevel: opts.logLevel,
         modelIo: opts.modelIo as RunProxyOptions['modelIo'],
@@ -82,6 +88,7 @@ interface ProxyFlags {
   host: string;
   collectPath?: string[];
   maxCaptureBytes?: number;
+  maxStreamCaptureBytes?: number;
   upstreamTimeoutMs?: number;
   logLevel: string;
   logFormat?: string;
