@@ -1,4 +1,5 @@
 import {
+  type Collection,
   type Collector,
   type CorrelationContext,
   type DataCollectorRuntime,
@@ -27,6 +28,7 @@ import {
   tensorRows,
 } from './oip.js';
 import { OipMetadataCache, type TensorNames } from './oip-metadata.js';
+import { OipRowsJson, type RowsJson } from './oip-rows-json.js';
 import { ModelIoSkip, type Row, type SkipReason } from './rows.js';
 import { isTfServingPath, tfServingInputs, tfServingOutputs } from './tfserving.js';
 
@@ -104,13 +106,19 @@ export class ModelIo {
   };
   private readonly inputs: Collector | undefined;
   private readonly outputs: Collector | undefined;
+  /** The collections of {@link inputs} and {@link outputs}, for rows written as JSON text. */
+  private readonly inputCollection: Collection | undefined;
+  private readonly outputCollection: Collection | undefined;
   private readonly metadata: OipMetadataCache;
   private readonly featureNames: readonly string[] | undefined;
+  private readonly rowsJson = new OipRowsJson();
 
   constructor(private readonly options: ModelIoOptions) {
     const c = autoCollectors(options.runtime, (err) => this.skip('collect_error', err.message));
     this.inputs = c.inputs;
     this.outputs = c.outputs;
+    this.inputCollection = c.inputs && options.runtime.collection(c.inputs.name);
+    this.outputCollection = c.outputs && options.runtime.collection(c.outputs.name);
     this.featureNames = options.featureNames?.length ? options.featureNames : undefined;
     this.metadata = new OipMetadataCache({
       upstream: options.upstream,
@@ -161,6 +169,7 @@ export class ModelIo {
   private active = 0;
 
   private extract(x: ModelIoExchange): Promise<void> | undefined {
+    if (!this.sampledIn(x.correlation.id)) return undefined;
     if (x.request === undefined) throw new ModelIoSkip('body_too_large', 'the request body was not kept');
     if (x.binary) throw new ModelIoSkip('binary_extension', 'Inference-Header-Content-Length is set');
     if (x.aborted) throw new ModelIoSkip('aborted', 'the client went away before its answer was complete');
@@ -194,6 +203,11 @@ export class ModelIo {
       this.emitOip(x, inputs, outputs, undefined);
       return undefined;
     }
+    const known = this.metadata.known(model);
+    if (known !== undefined) {
+      this.emitOip(x, inputs, outputs, known);
+      return undefined;
+    }
     return this.metadata
       .names(model, x.authorization)
       .then((names) => this.emitOip(x, inputs, outputs, names));
@@ -208,11 +222,31 @@ export class ModelIo {
     const inputNamer: ColumnNamer = (t, width) =>
       this.featureNames?.length === width ? this.featureNames : names?.inputs.get(t.name);
     const outputNamer: ColumnNamer = (t) => names?.outputs.get(t.name);
-    const rows = tensorRows(inputs, inputNamer, 'invalid_request');
+    const rows = this.oipRows(inputs, inputNamer, 'invalid_request');
     this.emit(x, 'oip', rows, () => {
       if (outputs instanceof ModelIoSkip) throw outputs;
-      return tensorRows(outputs ?? [], outputNamer, 'invalid_response');
+      return this.oipRows(outputs ?? [], outputNamer, 'invalid_response');
     });
+  }
+
+  /** Tensors as the JSON text of their rows, or as row objects where only those give the same bytes. */
+  private oipRows(tensors: OipTensor[], namer: ColumnNamer, reason: SkipReason): Table {
+    return this.rowsJson.write(tensors, namer, reason) ?? tensorRows(tensors, namer, reason);
+  }
+
+  /**
+   * Whether either collection keeps this correlation id (sampling is by id, so a refused exchange is not read
+   * at all); counts the refusals as collect() would.
+   */
+  private sampledIn(correlationId: string): boolean {
+    try {
+      return (
+        this.inputCollection?.accepts(correlationId) === true ||
+        this.outputCollection?.accepts(correlationId) === true
+      );
+    } catch (err) {
+      throw new ModelIoSkip('collect_error', (err as Error).message);
+    }
   }
 
   private inputRows(protocol: Exclude<ModelIoProtocol, 'oip'>, body: unknown): Row[] {
@@ -229,8 +263,8 @@ export class ModelIo {
   }
 
   /** Collects the input rows, then (for a 2xx answer that maps) the output rows with the same correlation. */
-  private emit(x: ModelIoExchange, protocol: ModelIoProtocol, rows: Row[], outputs: () => Row[]): void {
-    safeCollect(this.inputs, rows, (err) => this.skip('collect_error', err.message), x.correlation);
+  private emit(x: ModelIoExchange, protocol: ModelIoProtocol, rows: Table, outputs: () => Table): void {
+    this.collect(this.inputs, rows, x.correlation);
     this.stats.exchanges.set(protocol, (this.stats.exchanges.get(protocol) ?? 0) + 1);
     if (!this.outputs) return;
     if (x.status < 200 || x.status >= 300) {
@@ -238,8 +272,9 @@ export class ModelIo {
     }
     if (x.response === undefined) throw new ModelIoSkip('body_too_large', 'the response body was not kept');
     const out = outputs();
-    if (out.length === rows.length) {
-      safeCollect(this.outputs, out, (err) => this.skip('collect_error', err.message), x.correlation);
+    const inputCount = rowCount(rows);
+    if (rowCount(out) === inputCount) {
+      this.collect(this.outputs, out, x.correlation);
       return;
     }
     // Row i no longer answers row i: kept, flagged and counted rather than paired wrongly without a trace.
@@ -250,10 +285,26 @@ export class ModelIo {
       // No rowCount: a flagged event is never merged with others.
       c.emit({
         correlation: x.correlation,
-        json: serializeTable(out).json,
+        json: Array.isArray(out) ? serializeTable(out).json : out.json,
         collectDataType: TABLE_DATA_TYPE,
-        extensions: { [UNALIGNED_ATTRIBUTE]: 'true', [INPUT_ROWS_ATTRIBUTE]: rows.length },
+        extensions: { [UNALIGNED_ATTRIBUTE]: 'true', [INPUT_ROWS_ATTRIBUTE]: inputCount },
       });
+    } catch (err) {
+      this.skip('collect_error', (err as Error).message);
+    }
+  }
+
+  /** collect() of row objects; JSON text of rows goes to the collection as collect() would send it. */
+  private collect(collector: Collector | undefined, table: Table, correlation: CorrelationContext): void {
+    if (collector === undefined) return;
+    if (Array.isArray(table)) {
+      safeCollect(collector, table, (err) => this.skip('collect_error', err.message), correlation);
+      return;
+    }
+    const c = collector === this.inputs ? this.inputCollection! : this.outputCollection!;
+    try {
+      if (!c.accepts(correlation.id)) return;
+      c.emit({ correlation, json: table.json, rowCount: table.rowCount, collectDataType: TABLE_DATA_TYPE });
     } catch (err) {
       this.skip('collect_error', (err as Error).message);
     }
@@ -273,6 +324,11 @@ export class ModelIo {
     }
   }
 }
+
+/** One side's rows: row objects, or their JSON text already written (Open Inference Protocol tensors). */
+type Table = Row[] | RowsJson;
+
+const rowCount = (table: Table): number => (Array.isArray(table) ? table.length : table.rowCount);
 
 function outputRows(protocol: Exclude<ModelIoProtocol, 'oip'>, x: ModelIoExchange): Row[] {
   const body = jsonValue(x.response!, 'response_not_json');
