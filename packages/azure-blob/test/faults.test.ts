@@ -1,7 +1,8 @@
 // Azure Blob datastore against Azurite: the fault tests of durable delivery.
 import { describe } from 'node:test';
-import { faultSuite } from '../../sdk/test/spool/fault-suite.js';
-import { type Azurite, azureLines, startAzurite } from '../../sdk/test/spool/harness.js';
+import { type Azurite, startAzurite } from '@model-data-collector/test-support/emulators';
+import { faultSuite } from '@model-data-collector/test-support/fault-suite';
+import { azureLines } from '@model-data-collector/test-support/stored-lines';
 
 describe('azure blob datastore faults', () => {
   let az: Azurite;

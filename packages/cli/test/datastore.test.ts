@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Azurite, startAzurite } from '../../sdk/test/spool/harness.js';
+import { type Azurite, startAzurite } from '@model-data-collector/test-support/emulators';
 import { mdc, tempDir } from './helpers.js';
 
 const KEY = 'c2VjcmV0LWtleS1uZXZlci1wcmludGVk';

@@ -5,23 +5,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
+  type Azurite,
+  S3RVER_ENV,
+  type S3rver,
+  startAzurite,
+  startS3rver,
+} from '@model-data-collector/test-support/emulators';
+import { azureLines, s3Lines } from '@model-data-collector/test-support/stored-lines';
+import { sleep } from '@model-data-collector/test-support/temp';
+import { makeWorkspace } from '@model-data-collector/test-support/workspace';
+import {
   BasicCorrelationContext,
   Collector,
   DataCollectorRuntime,
   datastoreStats,
   resolveDeployment,
 } from 'model-data-collector/internal';
-import {
-  type Azurite,
-  azureLines,
-  makeWorkspace,
-  S3RVER_ENV,
-  type S3rver,
-  s3Lines,
-  sleep,
-  startAzurite,
-  startS3rver,
-} from '../../sdk/test/spool/harness.js';
 import { buildCli, mdc, T0, writeWithSdk } from './helpers.js';
 
 const FAST = {

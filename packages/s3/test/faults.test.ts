@@ -1,7 +1,8 @@
 // S3 datastore against s3rver: the fault tests of durable delivery.
 import { describe } from 'node:test';
-import { faultSuite } from '../../sdk/test/spool/fault-suite.js';
-import { S3RVER_ENV, type S3rver, s3Lines, startS3rver } from '../../sdk/test/spool/harness.js';
+import { S3RVER_ENV, type S3rver, startS3rver } from '@model-data-collector/test-support/emulators';
+import { faultSuite } from '@model-data-collector/test-support/fault-suite';
+import { s3Lines } from '@model-data-collector/test-support/stored-lines';
 
 describe('s3 datastore faults', () => {
   let s3: S3rver;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { type Azurite, startAzurite } from '@model-data-collector/test-support/emulators';
 import { stringify } from 'yaml';
-import { type Azurite, startAzurite } from '../../sdk/test/spool/harness.js';
 import { startCli, tempDir } from './helpers/cli.js';
 
 const SCORE_JS = `

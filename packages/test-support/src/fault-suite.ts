@@ -8,7 +8,11 @@ import {
   datastoreStats,
   resolveDeployment,
 } from 'model-data-collector/internal';
-import { type Emulator, makeWorkspace, seqs, sleep, startLoadChild, tally } from './harness.js';
+import type { Emulator } from './emulators.js';
+import { startLoadChild } from './load-child.js';
+import { seqs, tally } from './stored-lines.js';
+import { sleep } from './temp.js';
+import { makeWorkspace } from './workspace.js';
 
 /** One cloud store under test. */
 export interface StoreUnderTest {

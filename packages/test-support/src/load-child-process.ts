@@ -8,7 +8,7 @@ import {
   Collector,
   DataCollectorRuntime,
   datastoreStats,
-} from '../../src/internal.js';
+} from 'model-data-collector/internal';
 
 const rate = Number(process.env.LOAD_RATE ?? 500);
 const count = Number(process.env.LOAD_COUNT ?? Number.POSITIVE_INFINITY);
