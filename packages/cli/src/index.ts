@@ -1,6 +1,7 @@
-import { Command, CommanderError } from 'commander';
-import { MdcError, VERSION } from 'model-data-collector/internal';
+import { Command } from 'commander';
+import { VERSION } from 'model-data-collector/internal';
 import { commands } from './commands/index.js';
+import { reportError } from './report-error.js';
 
 /** Builds the `mdc` program; every command is registered from ./commands. */
 export function buildProgram(): Command {
@@ -26,21 +27,3 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err);
   }
 }
-
-export function reportError(err: unknown): number {
-  if (err instanceof CommanderError) {
-    // --help and --version end through here with code 0; commander already printed usage errors.
-    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
-      return 0;
-    process.stderr.write(`error MDC_USAGE: ${err.message.replace(/^error: /, '')} (see mdc --help)\n`);
-    return 2;
-  }
-  if (err instanceof MdcError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-    return 2;
-  }
-  process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return 1;
-}
-
-export { existingWorkspace, workspaceOption } from './commands/workspace-option.js';

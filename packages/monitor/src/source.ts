@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import type { Reader, ReaderOptions, SelectOptions } from '@model-data-collector/reader';
+import type { Reader, ReaderOptions, SelectOptions } from '@model-data-collector/reader/internal';
 import { InvalidOptionError } from 'model-data-collector/internal';
 import { readTableFile, type Table } from './table.js';
 
@@ -47,7 +47,7 @@ export class ReaderSource implements DataSource {
   private constructor(private readonly reader: Reader) {}
 
   static async open(options: ReaderOptions = {}): Promise<ReaderSource> {
-    const { Reader } = await import('@model-data-collector/reader');
+    const { Reader } = await import('@model-data-collector/reader/internal');
     return new ReaderSource(await Reader.open(options));
   }
 

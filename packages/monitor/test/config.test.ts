@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InvalidConfigError } from 'model-data-collector/internal';
-import { loadMonitorFile, parseDurationMs, resolveMonitor } from '../src/index.js';
+import { loadMonitorFile, parseDurationMs, resolveMonitor } from '../src/internal.js';
 
 function issues(value: unknown): string[] {
   try {

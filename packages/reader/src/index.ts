@@ -1,35 +1,20 @@
-export { toArrowTable } from './arrow.js';
-export {
-  type CollectionSource,
-  listCollections,
-  locate,
-  type ResolveOptions,
-  resolveCollection,
-} from './catalog.js';
+// The public API: what a program that reads collected data imports (see the package README). The other mdc
+// packages use `@model-data-collector/reader/internal`, which adds the catalog, file listing, SQL and value
+// helpers behind `mdc ls`, `mdc read` and the studio; those may change without notice.
+export type { CollectionSource } from './catalog.js';
 export { type CollectionDetails, describeCollection } from './describe.js';
-export { type CollectedFile, type CollectionFiles, findTornTails, listCollectionFiles } from './files.js';
 export { type JoinOptions, type JoinPlan, type JoinStats, planJoin } from './join.js';
-export { listTree, type TreeEntry, totals } from './ls.js';
-export {
-  OUTPUT_FORMATS,
-  type OutputFormat,
-  parseFormat,
-  type WriteOptions,
-  type WriteResult,
-  writeResult,
-} from './output.js';
+export { type OutputFormat, type WriteOptions, type WriteResult, writeResult } from './output.js';
 export {
   type CollectionPlan,
   type ColumnDescription,
-  limitSql,
-  queryError,
   Reader,
   type ReaderOptions,
   type ReadWarning,
-  ResultStream,
+  type ResultStream,
   type SelectOptions,
 } from './reader.js';
-export { type ColumnInfo, type ColumnType, type InferredSchema, inferSchema } from './schema.js';
+export type { ColumnInfo, ColumnType, InferredSchema } from './schema.js';
 export { Staging } from './staging.js';
 export {
   datastoreStorage,
@@ -39,6 +24,6 @@ export {
   type Storage,
   type StorageEntry,
 } from './storage.js';
-export { overlaps, parseTime, parseTimeRange, type TimeRange } from './time-range.js';
-export { type Cell, isoTime, jsonText, plainText, type Row } from './values.js';
-export { type BlobMode, META_COLUMNS, PAYLOAD_COLUMNS, viewSql } from './view-sql.js';
+export type { TimeRange } from './time-range.js';
+export type { Cell, Row } from './values.js';
+export type { BlobMode } from './view-sql.js';

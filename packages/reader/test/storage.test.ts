@@ -10,7 +10,7 @@ import {
   type Storage,
   type StorageEntry,
   viewSql,
-} from '@model-data-collector/reader';
+} from '@model-data-collector/reader/internal';
 
 /** A storage without local paths, as a cloud datastore is: proves the seam (list/read/stat, then staging). */
 class MemoryStorage implements Storage {

@@ -3,7 +3,7 @@ import {
   listCollectionFiles,
   locate,
   type Storage,
-} from '@model-data-collector/reader';
+} from '@model-data-collector/reader/internal';
 import { MdcError, type Workspace } from 'model-data-collector/internal';
 import type { CollectionActivity, DeploymentActivity, InstanceActivity } from './api-types.js';
 

@@ -1,4 +1,4 @@
-import { type Cell, isoTime } from '@model-data-collector/reader';
+import { type Cell, isoTime } from '@model-data-collector/reader/internal';
 import type { JsonValue } from './api-types.js';
 
 /**

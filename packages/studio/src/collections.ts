@@ -1,4 +1,4 @@
-import type { CollectionPlan, Reader } from '@model-data-collector/reader';
+import type { CollectionPlan, Reader } from '@model-data-collector/reader/internal';
 import type { ColumnItem } from './api-types.js';
 import { badParam, one, type Query } from './http.js';
 

@@ -1,4 +1,4 @@
-import type { Reader } from '@model-data-collector/reader';
+import type { Reader } from '@model-data-collector/reader/internal';
 import type { Workspace } from 'model-data-collector/internal';
 import { Serial } from './serial.js';
 

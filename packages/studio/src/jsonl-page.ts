@@ -1,4 +1,4 @@
-import type { Storage } from '@model-data-collector/reader';
+import type { Storage } from '@model-data-collector/reader/internal';
 import type { FileRow, JsonValue } from './api-types.js';
 import { badParam } from './http.js';
 

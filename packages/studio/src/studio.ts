@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Reader } from '@model-data-collector/reader';
+import { Reader } from '@model-data-collector/reader/internal';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   HttpError,

@@ -15,7 +15,7 @@ import type {
   SummaryResponse,
   TreeResponse,
 } from '../src/api-types.js';
-import { createStudio, parseMetrics, type RunningStudio, startStudio } from '../src/index.js';
+import { createStudio, parseMetrics, type RunningStudio, startStudio } from '../src/internal.js';
 import { BLUE_PER_HOUR, type Fixture, fillWorkspace, GREEN_EVENTS, tempDir } from './helpers.js';
 
 type App = Awaited<ReturnType<typeof createStudio>>;

@@ -1,7 +1,7 @@
 // What landed in a container or bucket, line by line, and counting the `{ seq }` rows the load children send.
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { assemble, splitPartName } from '@model-data-collector/s3';
+import { assemble, splitPartName } from '@model-data-collector/s3/internal';
 
 /** Every line stored under `prefix` of a container, by blob name. */
 export async function azureLines(

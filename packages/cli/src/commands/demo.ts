@@ -61,7 +61,7 @@ export function demoRunId(): string {
 
 export async function runDemo(opts: { workspace?: string; requests: number; runId?: string }): Promise<void> {
   const out = (s = '') => process.stdout.write(`${s}\n`);
-  const { prepareDeployment, startInstance, urlOf } = await import('@model-data-collector/server');
+  const { prepareDeployment, startInstance, urlOf } = await import('@model-data-collector/server/internal');
   const prepared = prepareDeployment({ file: DEMO_DEPLOYMENT, workspace: opts.workspace });
   const instance = await startInstance(prepared, { file: DEMO_DEPLOYMENT, port: 0, logLevel: 'warn' });
   const url = `${urlOf(instance.address)}/score`;

@@ -11,7 +11,7 @@ export function registerKeys(program: Command): void {
     .description('print the primary key (with --json, both keys)')
     .option('--json', 'print {"primaryKey", "secondaryKey"}')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { getEndpointKeys } = await import('@model-data-collector/server');
+      const { getEndpointKeys } = await import('@model-data-collector/server/internal');
       const k = getEndpointKeys(existingWorkspace(cmd));
       process.stdout.write(opts.json ? `${JSON.stringify(k, null, 2)}\n` : `${k.primaryKey}\n`);
     });
@@ -20,7 +20,7 @@ export function registerKeys(program: Command): void {
     .description('replace one key with a new one (restart running servers to use it)')
     .requiredOption('--key-type <type>', 'primary or secondary: the key that stops working')
     .action(async (opts: { keyType: string }, cmd: Command) => {
-      const { regenerateEndpointKey } = await import('@model-data-collector/server');
+      const { regenerateEndpointKey } = await import('@model-data-collector/server/internal');
       if (opts.keyType !== 'primary' && opts.keyType !== 'secondary') {
         throw new UsageError(`--key-type must be primary or secondary; got "${opts.keyType}"`);
       }

@@ -18,7 +18,7 @@ import {
   runMonitor,
   windowQuery,
   writeHistory,
-} from '@model-data-collector/monitor';
+} from '@model-data-collector/monitor/internal';
 import { type Command, Option } from 'commander';
 import {
   openWorkspace,

@@ -1,10 +1,10 @@
-import type { BlobMode, OutputFormat, Reader, SelectOptions } from '@model-data-collector/reader';
+import type { BlobMode, OutputFormat, Reader, SelectOptions } from '@model-data-collector/reader/internal';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { existingWorkspace } from './workspace-option.js';
 
 // The reader (and DuckDB's native module) loads only when a reading command runs, so `mdc serve` and
 // `mdc --help` do not pay for it.
-export const loadReader = () => import('@model-data-collector/reader');
+export const loadReader = () => import('@model-data-collector/reader/internal');
 
 const FORMATS: readonly OutputFormat[] = ['table', 'csv', 'jsonl', 'parquet'];
 

@@ -21,7 +21,7 @@ export function registerSidecar(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest post accepted (413 above)', intOption('--max-body-bytes', 1))
     .action(async (opts: SidecarFlags, cmd: Command) => {
-      const { runSidecar } = await import('@model-data-collector/server');
+      const { runSidecar } = await import('@model-data-collector/server/internal');
       const code = await runSidecar({
         file: opts.file,
         workspace: workspaceOption(cmd),

@@ -41,8 +41,8 @@ export function registerStudio(program: Command): void {
       }
       // Loaded here, not at the top: every other mdc command would pay for fastify, DuckDB and onnxruntime.
       const [{ authorize, getEndpointKeys }, { startStudio }] = await Promise.all([
-        import('@model-data-collector/server'),
-        import('@model-data-collector/studio'),
+        import('@model-data-collector/server/internal'),
+        import('@model-data-collector/studio/internal'),
       ]);
       const keys = remote ? getEndpointKeys(workspace) : undefined;
       const studio = await startStudio({

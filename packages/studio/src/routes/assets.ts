@@ -1,4 +1,4 @@
-import { describeCollection } from '@model-data-collector/reader';
+import { describeCollection } from '@model-data-collector/reader/internal';
 import type { FastifyInstance } from 'fastify';
 import type { AssetDetail, AssetItem, PeriodCount } from '../api-types.js';
 import { collectionRef, timeRange } from '../collections.js';

@@ -1,4 +1,4 @@
-import { datastoreStorage, listTree } from '@model-data-collector/reader';
+import { datastoreStorage, listTree } from '@model-data-collector/reader/internal';
 import type { FastifyInstance } from 'fastify';
 import { azuremlUri, getDatastore, PathNotFoundError } from 'model-data-collector/internal';
 import type {

@@ -1,4 +1,4 @@
-import { listCollections } from '@model-data-collector/reader';
+import { listCollections } from '@model-data-collector/reader/internal';
 import type { FastifyInstance } from 'fastify';
 import { deploymentActivity } from '../activity.js';
 import type { DeploymentsResponse } from '../api-types.js';

@@ -1,4 +1,4 @@
-import type { CollectionPlan, Reader } from '@model-data-collector/reader';
+import type { CollectionPlan, Reader } from '@model-data-collector/reader/internal';
 import type { FastifyInstance } from 'fastify';
 import type { ColumnItem, ColumnSummary, JsonValue, RecordsPage, SummaryResponse } from '../api-types.js';
 import { toJson } from '../cells.js';

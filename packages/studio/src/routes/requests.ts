@@ -1,4 +1,4 @@
-import type { CollectionSource, Reader } from '@model-data-collector/reader';
+import type { CollectionSource, Reader } from '@model-data-collector/reader/internal';
 import type { FastifyInstance } from 'fastify';
 import { MdcError } from 'model-data-collector/internal';
 import type { RecentRequest, RequestCollection, RequestGroup, RequestResponse } from '../api-types.js';

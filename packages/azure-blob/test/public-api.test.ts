@@ -1,0 +1,8 @@
+import { test } from 'node:test';
+import { assertPublicApi } from '@model-data-collector/test-support/public-api';
+import * as main from '../src/index.js';
+import * as internal from '../src/internal.js';
+
+test('the main export is the datastore contract the SDK and the reader load this package by', () => {
+  assertPublicApi(main, internal, ['createUploader', 'createStorage']);
+});
