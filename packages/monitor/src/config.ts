@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import {
-  type ConfigIssue,
-  ConfigNotFoundError,
-  InvalidConfigError,
-  InvalidYamlError,
-} from 'model-data-collector/internal';
-import { parseDocument } from 'yaml';
+import { readYamlFile, validate } from 'model-data-collector/internal';
 import { z } from 'zod';
+import type { FeatureType } from './columns.js';
 import { parseDurationMs } from './duration.js';
 import type { Binning } from './stats/histogram.js';
 
@@ -182,125 +176,156 @@ const metricMap = <const K extends readonly string[]>(keys: K) =>
       z.ZodOptional<typeof thresholdValue>
     >,
   );
+/** Thresholds of a feature type by metric name; a name the signal type does not compute is an issue at its key. */
+const featureThresholds = (type: SignalType, kind: FeatureType, metrics: readonly string[]) =>
+  z.record(z.string(), thresholdValue).superRefine((m, ctx) => {
+    for (const key of Object.keys(m)) {
+      if (!metrics.includes(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `not a ${kind} metric of ${type}; expected one of ${metrics.join(', ')}`,
+        });
+    }
+  });
 
-const signalSchema = z
-  .strictObject({
-    type: z.enum(SIGNAL_TYPES, {
-      error: (iss) => `expected one of ${SIGNAL_TYPES.join(', ')}; got ${JSON.stringify(iss.input)}`,
-    }),
-    production_data: dataSchema,
-    reference_data: dataSchema.optional(),
-    features: z
-      .union(
+/** The keys every signal type shares. */
+const signalKeys = {
+  production_data: dataSchema,
+  reference_data: dataSchema.optional(),
+  features: z
+    .union(
+      [
+        z.literal('all'),
+        z.array(z.string().min(1)).min(1),
+        z.strictObject({ top_n_feature_importance: z.number().int().positive() }),
+      ],
+      { error: 'expected all, a list of column names, or {top_n_feature_importance: N}' },
+    )
+    .optional(),
+  feature_importance: z.record(z.string(), z.number()).optional(),
+  feature_types: z.record(z.string(), z.enum(['numerical', 'categorical'])).optional(),
+  binning: z
+    .union([z.literal('sturges'), z.strictObject({ bins: z.number().int().min(1).max(10_000) })], {
+      error: 'expected sturges or {bins: N}',
+    })
+    .optional(),
+  ml_task: z.enum(['classification', 'regression']).optional(),
+  positive_label: z.union([z.string(), z.number(), z.boolean()]).optional(),
+};
+type SignalKeys = z.output<z.ZodObject<typeof signalKeys>>;
+
+/** A rule across keys: when `broken` holds, `message` is reported at `path`. */
+type Rule = readonly [broken: (s: SignalKeys) => boolean, path: readonly string[], message: string];
+const reportBroken = (rules: readonly Rule[]) => (s: SignalKeys, ctx: z.RefinementCtx) => {
+  for (const [broken, path, message] of rules)
+    if (broken(s)) ctx.addIssue({ code: 'custom', path: [...path], message });
+};
+const COMMON_RULES: readonly Rule[] = [
+  [
+    (s) => s.production_data.collection !== undefined && !s.production_data.data_window,
+    ['production_data', 'data_window'],
+    'a collection needs data_window.lookback_window_size (e.g. P7D)',
+  ],
+  [
+    (s) => typeof s.features === 'object' && !Array.isArray(s.features) && !s.feature_importance,
+    ['feature_importance'],
+    'top_n_feature_importance needs feature_importance: {column: importance, ...}',
+  ],
+];
+
+/** data_drift, prediction_drift and data_quality: thresholds per feature type, reference data or a window. */
+const featureSignal = <const T extends Exclude<SignalType, 'model_performance'>>(
+  type: T,
+  metrics: { readonly numerical: readonly string[]; readonly categorical: readonly string[] },
+) =>
+  z
+    .strictObject({
+      type: z.literal(type),
+      ...signalKeys,
+      metric_thresholds: z
+        .strictObject({
+          numerical: featureThresholds(type, 'numerical', metrics.numerical).optional(),
+          categorical: featureThresholds(type, 'categorical', metrics.categorical).optional(),
+          classification: z.unknown().optional(),
+          regression: z.unknown().optional(),
+        })
+        .refine((t) => !t.classification && !t.regression, {
+          error: 'classification and regression thresholds belong to model_performance signals',
+        })
+        .optional(),
+    })
+    .superRefine(
+      reportBroken([
+        ...COMMON_RULES,
         [
-          z.literal('all'),
-          z.array(z.string().min(1)).min(1),
-          z.strictObject({ top_n_feature_importance: z.number().int().positive() }),
+          (s) => !s.reference_data && !s.production_data.collection,
+          ['reference_data'],
+          'reference_data is required when production_data is a file',
         ],
-        { error: 'expected all, a list of column names, or {top_n_feature_importance: N}' },
-      )
-      .optional(),
-    feature_importance: z.record(z.string(), z.number()).optional(),
-    feature_types: z.record(z.string(), z.enum(['numerical', 'categorical'])).optional(),
-    binning: z
-      .union([z.literal('sturges'), z.strictObject({ bins: z.number().int().min(1).max(10_000) })], {
-        error: 'expected sturges or {bins: N}',
-      })
-      .optional(),
-    ml_task: z.enum(['classification', 'regression']).optional(),
-    positive_label: z.union([z.string(), z.number(), z.boolean()]).optional(),
+      ]),
+    );
+
+const notPerFeature = (kind: FeatureType) =>
+  z
+    .never({ error: `model_performance takes classification or regression thresholds, not ${kind}` })
+    .optional();
+
+const performanceSignal = z
+  .strictObject({
+    type: z.literal('model_performance'),
+    ...signalKeys,
     metric_thresholds: z
       .strictObject({
-        numerical: z.record(z.string(), thresholdValue).optional(),
-        categorical: z.record(z.string(), thresholdValue).optional(),
+        numerical: notPerFeature('numerical'),
+        categorical: notPerFeature('categorical'),
         classification: metricMap(PERFORMANCE_METRICS.classification).optional(),
         regression: metricMap(PERFORMANCE_METRICS.regression).optional(),
       })
+      .refine((t) => !(t.classification && t.regression), {
+        error: 'give classification or regression thresholds, not both',
+      })
       .optional(),
   })
-  .superRefine((s, ctx) => {
-    const t = s.metric_thresholds;
-    const allowed =
-      s.type === 'data_quality'
-        ? { numerical: QUALITY_METRICS, categorical: QUALITY_METRICS }
-        : s.type === 'model_performance'
-          ? undefined
-          : DRIFT_METRICS;
-    for (const kind of ['numerical', 'categorical'] as const) {
-      const m = t?.[kind];
-      if (!m) continue;
-      if (!allowed) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metric_thresholds', kind],
-          message: `model_performance takes classification or regression thresholds, not ${kind}`,
-        });
-        continue;
-      }
-      for (const key of Object.keys(m)) {
-        if (!(allowed[kind] as readonly string[]).includes(key))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['metric_thresholds', kind, key],
-            message: `not a ${kind} metric of ${s.type}; expected one of ${allowed[kind].join(', ')}`,
-          });
-      }
-    }
-    if (s.type !== 'model_performance' && (t?.classification || t?.regression))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['metric_thresholds'],
-        message: `classification and regression thresholds belong to model_performance signals`,
-      });
-    if (s.type === 'model_performance') {
-      if (!s.reference_data)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['reference_data'],
-          message: 'model_performance needs reference_data: the ground truth',
-        });
-      if (!s.production_data.data_column_names?.prediction)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['production_data', 'data_column_names', 'prediction'],
-          message: 'name the prediction column of the production data',
-        });
-      if (
-        s.reference_data &&
-        !s.reference_data.data_column_names?.actual &&
-        !s.reference_data.target_column_name
-      )
-        ctx.addIssue({
-          code: 'custom',
-          path: ['reference_data', 'data_column_names', 'actual'],
-          message: 'name the ground-truth column (or target_column_name)',
-        });
-      if (t?.classification && t.regression)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metric_thresholds'],
-          message: 'give classification or regression thresholds, not both',
-        });
-    } else if (!s.reference_data && !s.production_data.collection) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reference_data'],
-        message: 'reference_data is required when production_data is a file',
-      });
-    }
-    if (s.production_data.collection && !s.production_data.data_window)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['production_data', 'data_window'],
-        message: 'a collection needs data_window.lookback_window_size (e.g. P7D)',
-      });
-    if (typeof s.features === 'object' && !Array.isArray(s.features) && !s.feature_importance)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['feature_importance'],
-        message: 'top_n_feature_importance needs feature_importance: {column: importance, ...}',
-      });
-  });
+  .superRefine(
+    reportBroken([
+      ...COMMON_RULES,
+      [
+        (s) => !s.reference_data,
+        ['reference_data'],
+        'model_performance needs reference_data: the ground truth',
+      ],
+      [
+        (s) => !s.production_data.data_column_names?.prediction,
+        ['production_data', 'data_column_names', 'prediction'],
+        'name the prediction column of the production data',
+      ],
+      [
+        (s) =>
+          s.reference_data !== undefined &&
+          !s.reference_data.data_column_names?.actual &&
+          !s.reference_data.target_column_name,
+        ['reference_data', 'data_column_names', 'actual'],
+        'name the ground-truth column (or target_column_name)',
+      ],
+    ]),
+  );
+
+const signalSchema = z.discriminatedUnion(
+  'type',
+  [
+    featureSignal('data_drift', DRIFT_METRICS),
+    featureSignal('prediction_drift', DRIFT_METRICS),
+    featureSignal('data_quality', { numerical: QUALITY_METRICS, categorical: QUALITY_METRICS }),
+    performanceSignal,
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `expected one of ${SIGNAL_TYPES.join(', ')}; got ${JSON.stringify((iss.input as { type?: unknown }).type)}`
+        : undefined,
+  },
+);
 
 const monitorSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -331,13 +356,6 @@ const monitorSchema = z.strictObject({
 
 type SignalYaml = z.output<typeof signalSchema>;
 type DataYaml = z.output<typeof dataSchema>;
-
-function toIssue(issue: z.core.$ZodIssue): ConfigIssue {
-  const path = issue.path
-    .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i === 0 ? '' : '.'}${String(seg)}`))
-    .join('');
-  return { path, message: issue.message };
-}
 
 function toWindow(w: {
   lookback_window_size: string;
@@ -384,8 +402,8 @@ function toSignal(
     : defaultReference(production);
   const isDrift = s.type === 'data_drift' || s.type === 'prediction_drift';
   const defaults = s.type === 'data_quality' ? DEFAULT_THRESHOLDS.data_quality : DEFAULT_THRESHOLDS.drift;
-  const mlTask =
-    s.ml_task ?? target.ml_task ?? (s.metric_thresholds?.regression ? 'regression' : 'classification');
+  const performance = s.type === 'model_performance' ? s.metric_thresholds : undefined;
+  const mlTask = s.ml_task ?? target.ml_task ?? (performance?.regression ? 'regression' : 'classification');
   const features = s.features;
   return {
     name,
@@ -421,15 +439,13 @@ function toSignal(
     referenceIdColumn: s.reference_data?.data_column_names?.correlation_id ?? 'correlationid',
     ...(s.positive_label !== undefined ? { positiveLabel: s.positive_label } : {}),
     performanceThresholds:
-      (mlTask === 'regression' ? s.metric_thresholds?.regression : s.metric_thresholds?.classification) ?? {},
+      (mlTask === 'regression' ? performance?.regression : performance?.classification) ?? {},
   };
 }
 
 /** Validates a parsed monitor definition; every problem is reported with its YAML key path. */
 export function resolveMonitor(value: unknown, file?: string): MonitorConfig {
-  const result = monitorSchema.safeParse(value);
-  if (!result.success) throw new InvalidConfigError(file, result.error.issues.map(toIssue));
-  const y = result.data;
+  const y = validate(monitorSchema, value, file);
   const baseDir = file ? dirname(file) : process.cwd();
   const target = y.monitoring_target ?? {};
   const signals = Object.entries(y.monitoring_signals).map(([name, s]) => toSignal(name, s, baseDir, target));
@@ -446,16 +462,5 @@ export function resolveMonitor(value: unknown, file?: string): MonitorConfig {
 /** Reads, parses and validates a monitor YAML file (no data is read). */
 export function loadMonitorFile(file: string, from = '--file'): MonitorConfig {
   const abs = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigNotFoundError(abs, from);
-    throw err;
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  const first = doc.errors[0];
-  if (first)
-    throw new InvalidYamlError(abs, first.message.split('\n')[0] ?? 'syntax error', { cause: first });
-  return resolveMonitor(doc.toJS() ?? {}, abs);
+  return resolveMonitor(readYamlFile(abs, from), abs);
 }

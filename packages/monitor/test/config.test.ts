@@ -108,6 +108,32 @@ describe('monitor YAML validation', () => {
     );
   });
 
+  it('checks metric names by signal type even when another threshold is not a number', () => {
+    const got = issues({
+      monitoring_signals: {
+        q: {
+          type: 'data_quality',
+          production_data: prod,
+          metric_thresholds: {
+            numerical: { jensen_shannon_distance: 0.1 },
+            categorical: { null_value_rate: 'x' },
+          },
+        },
+        p: {
+          type: 'model_performance',
+          production_data: { ...prod, data_column_names: { prediction: 'p' } },
+          reference_data: { path: 'gt.csv', target_column_name: 'y' },
+          metric_thresholds: { numerical: { accuracy: 1 } },
+        },
+      },
+    });
+    assert.deepEqual(got.sort(), [
+      'monitoring_signals.p.metric_thresholds.numerical: model_performance takes classification or regression thresholds, not numerical',
+      'monitoring_signals.q.metric_thresholds.categorical.null_value_rate: expected a number',
+      'monitoring_signals.q.metric_thresholds.numerical.jensen_shannon_distance: not a numerical metric of data_quality; expected one of null_value_rate, data_type_error_rate, out_of_bounds_rate',
+    ]);
+  });
+
   it('reports unknown keys and an empty signal map', () => {
     assert.match(issues({ monitoring_signals: {}, colour: 1 }).join('\n'), /colour/);
     assert.match(
