@@ -49,8 +49,8 @@ export async function writeResult(reader: Reader, sql: string, options: WriteOpt
   try {
     if (format === 'parquet') {
       const tmp = `${out}.part-${process.pid}`;
-      // Keeping insertion order makes DuckDB hold rows back to write them in order: about 40% more peak
-      // memory on 1 GB of JSONL.
+      // Keeping insertion order makes DuckDB hold rows back to write them in order, which raises peak memory
+      // (docs/performance.md).
       if (options.keepOrder === false) await reader.run('SET preserve_insertion_order = false');
       try {
         const r = await reader.run(

@@ -1,7 +1,7 @@
 /**
- * Sorts finite doubles ascending in place with an LSD radix sort on their IEEE-754 bits (4 passes of 16 bits):
- * several times faster than `Float64Array.prototype.sort` on a million values, which is what a drift run spends
- * most of its time on. −0 sorts before +0, as with the built-in sort; NaN must not be present.
+ * Sorts finite doubles ascending in place with an LSD radix sort on their IEEE-754 bits (4 passes of 16 bits),
+ * since sorting is what a drift run spends most of its time on (docs/performance.md). −0 sorts before +0, as with
+ * the built-in sort; NaN must not be present.
  */
 export function sortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
