@@ -4,14 +4,8 @@
 // change without notice.
 export type { AuthMode, DeploymentPlan, PlanOverrides } from './deployment-plan.js';
 export type { ModelIoMode, ModelIoProtocol } from './model-io/index.js';
-export {
-  ModelLoadError,
-  ONNX_ERROR_CODES,
-  type OnnxErrorCode,
-  OnnxScorerError,
-  ScoringFailedError,
-  ScoringInputError,
-} from './onnx/index.js';
+// The errors a scorer throws, whose codes a served deployment answers with.
+export * from './onnx/errors.js';
 export { type RunProxyOptions, runProxy } from './proxy-process.js';
 export type { ScoreRequestInfo, ScoreResponse, Scorer } from './scorer.js';
 export {

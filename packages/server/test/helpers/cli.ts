@@ -204,14 +204,4 @@ export function readEvents(
 }
 
 /** Finds a free TCP port on 127.0.0.1 (for tests that need to know it before starting). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@model-data-collector/test-support/temp';
