@@ -49,12 +49,15 @@ function timeFilter(range: TimeRange, col = 'time'): string {
 }
 
 function readEvents(paths: readonly string[], columns: Record<string, string>): string {
-  const cols = Object.entries(columns)
-    .map(([k, t]) => `${ident(k)}: ${sqlString(t)}`)
-    .join(', ');
-  // ignore_errors: a torn last line (a file being written) or a value of an unexpected type becomes NULL
-  // instead of failing the whole read; torn lines are reported by the reader.
-  return `read_json(${list(paths)}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_LINE_BYTES}, columns = {${cols}})`;
+  const structure = `{${Object.entries(columns)
+    .map(([k, t]) => `${JSON.stringify(k)}: ${JSON.stringify(t)}`)
+    .join(', ')}}`;
+  // Each line as one JSON value, then its fields: read_json's own newline_delimited reader, after a line torn
+  // inside an object or array (a crashed writer's last line, with lines appended after it by a restarted
+  // instance), took the next line for its continuation and lost it. ignore_errors: a torn or invalid line is
+  // skipped (torn lines are reported by the reader), a value of an unexpected type becomes NULL.
+  const objects = `read_ndjson_objects(${list(paths)}, ignore_errors = true, maximum_object_size = ${MAX_LINE_BYTES})`;
+  return `(SELECT unnest(json_transform(json, ${sqlString(structure)})) FROM ${objects} WHERE json IS NOT NULL)`;
 }
 
 /** Output name of each model column: a name that clashes with a row column gets a `data_` prefix. */

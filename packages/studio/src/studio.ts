@@ -48,7 +48,15 @@ export async function createStudio(options: StudioOptions = {}): Promise<Fastify
   }
   const reader = await Reader.open({ workspace: ws });
   const ctx = new StudioContext(ws, reader, options.clock ?? Date.now, options.metricsUrls ?? []);
-  const app = Fastify({ logger: options.logRequests ?? false, routerOptions: { maxParamLength: 1024 } });
+  const app = Fastify({
+    logger: options.logRequests ?? false,
+    routerOptions: { maxParamLength: 1024 },
+    // A URL fastify cannot decode (`%zz`) is answered before any hook: coded like every other refusal.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = errorAnswer(err);
+      (reply as FastifyReply).status(status).send(body);
+    },
+  });
   app.addHook('onClose', async () => reader.close());
 
   app.addHook('onRequest', async (req) => {
