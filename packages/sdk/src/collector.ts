@@ -1,6 +1,7 @@
 import { BasicCorrelationContext, type CorrelationContext, currentCorrelationContext } from './context.js';
 import { CollectorClosedError, InvalidOptionError, MdcError } from './errors.js';
-import { type Collection, type DataCollectorRuntime, getDefaultRuntime, TABLE_DATA_TYPE } from './runtime.js';
+import { type Collection, TABLE_DATA_TYPE } from './runtime/collection.js';
+import { type DataCollectorRuntime, getDefaultRuntime } from './runtime/runtime.js';
 import type { CollectionStats } from './stats.js';
 import { serializeTable } from './tabular.js';
 

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   MDC_QUEUE_FULL: 'an event was dropped because the in-memory queue reached its event or byte bound',
   MDC_COLLECTOR_CLOSED: 'collect() was called after shutdown()',
   MDC_WRITE_FAILED: 'writing a batch to the datastore failed after every retry; its events were dropped',
+  MDC_WRITE_TIMEOUT:
+    'a datastore write did not finish within MDC_WRITE_TIMEOUT_MS; its events were counted as failed, not retried',
   MDC_INVALID_PATH: 'a datastore path or URI cannot be parsed',
   MDC_UNKNOWN_DATASTORE: 'a path names a datastore the workspace does not define',
   MDC_BAD_SCORING_INPUT: 'HTTP 400: a scoring request body is not a usable MLflow scoring input',
@@ -52,7 +54,7 @@ export const ERROR_CODES = {
   MDC_COLLECTION_DISABLED:
     'HTTP 404: a data-collector sidecar post names a collection the deployment YAML does not enable',
   MDC_UNSUPPORTED_MEDIA_TYPE:
-    'HTTP 415: a data-collector sidecar post is neither application/json nor application/octet-stream',
+    'HTTP 415: a data-collector sidecar post is neither application/json nor application/octet-stream, or a request has a Content-Type that does not parse',
   MDC_UPSTREAM_UNAVAILABLE:
     'HTTP 502: mdc proxy could not reach its target, or the target broke the connection',
   MDC_UPSTREAM_TIMEOUT: 'HTTP 504: the target of mdc proxy did not answer in time',
@@ -181,6 +183,14 @@ export class WriteFailedError extends MdcError {
     super('MDC_WRITE_FAILED', `${target}: ${events} event(s) dropped after ${tries} failed tries: ${why}`, {
       cause,
     });
+    this.events = events;
+  }
+}
+
+export class WriteTimeoutError extends MdcError {
+  readonly events: number;
+  constructor(target: string, events: number, ms: number) {
+    super('MDC_WRITE_TIMEOUT', `${target}: a write of ${events} event(s) did not finish within ${ms} ms`);
     this.events = events;
   }
 }

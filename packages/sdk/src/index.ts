@@ -7,6 +7,13 @@ export {
   currentCorrelationContext,
   runWithRequestContext,
 } from './context.js';
+export {
+  type FileBatch,
+  type FileResult,
+  MemorySink,
+  type PayloadFile,
+  type Sink,
+} from './datastore/sink.js';
 export * from './errors.js';
 export type { RollingRate } from './layout.js';
 export {
@@ -14,7 +21,6 @@ export {
   getDefaultRuntime,
   type RuntimeOptions,
   setDefaultRuntime,
-} from './runtime.js';
-export { MemorySink, type Sink } from './sink.js';
+} from './runtime/runtime.js';
 export type { CollectionStats, RuntimeStats } from './stats.js';
 export { AGENT, VERSION } from './version.js';

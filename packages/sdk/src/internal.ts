@@ -9,6 +9,9 @@ export {
   listDataAssetVersions,
   registerDataAsset,
 } from './data-assets.js';
+export { LocalFileSink } from './datastore/local-file-sink.js';
+export { type DatastoreLocation, locateDatastoreUri } from './datastore/locate.js';
+export { STORED } from './datastore/sink.js';
 export {
   type CollectionConfig,
   type DeploymentConfig,
@@ -35,8 +38,8 @@ export {
   ROLLING_RATES,
   rolledFolder,
 } from './layout.js';
-export { LocalFileSink } from './local-file-sink.js';
-export { Collection, type EmitInput, TABLE_DATA_TYPE } from './runtime.js';
+export { Collection, type EmitInput, TABLE_DATA_TYPE } from './runtime/collection.js';
+export { RUNTIME_SETTINGS, SPOOL_SETTINGS } from './runtime/settings.js';
 export { hashUnit, isSampled } from './sampling.js';
 export {
   type CloudDatastoreOptions,
@@ -70,3 +73,4 @@ export {
   removeDatastore,
   spoolUsage,
 } from './workspace-datastores.js';
+export { readYamlFile, validate } from './yaml-file.js';

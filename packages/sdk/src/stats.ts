@@ -43,6 +43,8 @@ export interface RuntimeStats {
     readonly inFlight: number;
     /** Write attempts that failed and were retried. */
     readonly retries: number;
+    /** Writes that did not finish within `writeTimeoutMs` (MDC_WRITE_TIMEOUT); their events count as failed. */
+    readonly timeouts: number;
   };
   readonly collections: Readonly<Record<string, Readonly<CollectionStats>>>;
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Collector, type Sink } from '../src/internal.js';
+import { Collector, type FileBatch, LocalFileSink, type Sink } from '../src/internal.js';
 import { blobstore, listFiles, makeRuntime, readEvents, tempDir, writeText } from './helpers.js';
 
 const FOLDER = 'modelDataCollector/ep/blue/model_inputs/2024/03/05/18';
@@ -128,23 +128,32 @@ describe('offloaded payloads', () => {
     assert.ok(readFileSync(path).equals(payload));
   });
 
-  it('writes the raw file before the event line that points at it', async () => {
-    const calls: string[] = [];
+  it('hands the datastore the raw file with the line that points at it, and the local sink writes it first', async () => {
+    const batches: FileBatch[] = [];
+    const root = tempDir();
+    const inner = new LocalFileSink(root);
     const sink: Sink = {
       description: 'recording',
-      async append(files) {
-        for (const path of files.keys()) calls.push(`append ${path.split('/').at(-1)}`);
+      async write(batch) {
+        batches.push({ ...batch, chunks: [Buffer.concat(batch.chunks as Uint8Array[])] });
+        // The line must not be readable before the payload file it names exists.
+        return inner.write(batch);
       },
-      async put(path) {
-        calls.push(`put ${path.split('/').at(-1)}`);
-      },
-      async close() {},
+      close: () => inner.close(),
     };
     const rt = makeRuntime({ sink });
     new Collector({ name: 'model_inputs', runtime: rt }).collect(Buffer.from('raw'));
     await rt.shutdown();
-    assert.equal(calls.length, 2);
-    assert.match(calls[0]!, /^put [0-9a-f-]{36}$/);
-    assert.equal(calls[1], 'append inst.jsonl');
+    assert.equal(batches.length, 1);
+    const b = batches[0]!;
+    assert.equal(b.path.split('/').at(-1), 'inst.jsonl');
+    assert.equal(b.events, 1);
+    assert.equal(b.collection, 'model_inputs');
+    assert.equal(b.payloads.length, 1);
+    const p = b.payloads[0]!;
+    assert.match(p.path.split('/').at(-1)!, /^[0-9a-f-]{36}$/);
+    const line = Buffer.from(b.chunks[0]!).subarray(p.lineStart, p.lineEnd).toString();
+    assert.ok(line.endsWith('\n') && line.includes(p.path), 'the range is the line that names the payload');
+    assert.equal(readFileSync(join(root, p.path), 'utf8'), 'raw');
   });
 });

@@ -2,16 +2,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { BatchQueue } from '../src/batch-queue.js';
 import { EventEncoder, type EventFields } from '../src/event.js';
 import {
   BasicCorrelationContext,
   Collector,
+  type FileBatch,
+  type FileResult,
   LocalFileSink,
   type MdcError,
   MemorySink,
   type Sink,
 } from '../src/internal.js';
+import { BatchQueue } from '../src/pipeline/queue.js';
 import { emptyStats } from '../src/stats.js';
 import { catchMdc, deferred, makeRuntime, readEvents, tempDir, waitFor } from './helpers.js';
 
@@ -26,15 +28,11 @@ class GatedSink implements Sink {
   open(): void {
     this.gate.resolve();
   }
-  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
-    const text = [...files.values()].map((chunks) => Buffer.concat(chunks).toString('utf8'));
-    this.appends.push(text.flatMap((t) => t.split('\n').filter(Boolean)));
+  async write(batch: FileBatch): Promise<FileResult> {
+    const text = Buffer.concat(batch.chunks as Uint8Array[]).toString('utf8');
+    this.appends.push(text.split('\n').filter(Boolean));
     await this.gate.promise;
-    await this.inner.append(files);
-  }
-  async put(path: string, body: Uint8Array | string): Promise<void> {
-    await this.gate.promise;
-    await this.inner.put(path, body);
+    return this.inner.write(batch);
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -48,16 +46,13 @@ class FlakySink implements Sink {
   readonly inner = new LocalFileSink(this.root);
   calls = 0;
   constructor(private failures: number) {}
-  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
+  async write(batch: FileBatch): Promise<FileResult> {
     this.calls++;
     if (this.failures > 0) {
       this.failures--;
       throw Object.assign(new Error('disk unplugged'), { code: 'EIO' });
     }
-    await this.inner.append(files);
-  }
-  put(path: string, body: Uint8Array | string): Promise<void> {
-    return this.inner.put(path, body);
+    return this.inner.write(batch);
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -284,16 +279,13 @@ describe('retries and failed writes', () => {
     let failedOnce = false;
     const sink: Sink = {
       description: 'half-way',
-      async append(files) {
-        for (const [path, text] of files) {
-          if (path.includes('model_outputs') && !failedOnce) {
-            failedOnce = true;
-            throw new Error('EMFILE: too many open files');
-          }
-          await inner.append(new Map([[path, text]]));
+      async write(batch) {
+        if (batch.path.includes('model_outputs') && !failedOnce) {
+          failedOnce = true;
+          throw new Error('EMFILE: too many open files');
         }
+        return inner.write(batch);
       },
-      put: (p, b) => inner.put(p, b),
       close: () => inner.close(),
     };
     const rt = makeRuntime({ sink, retryDelayMs: 1, maxRetryDelayMs: 5 });
@@ -483,6 +475,7 @@ describe('batching', () => {
       maxTries: 1,
       retryDelayMs: 1,
       maxRetryDelayMs: 1,
+      writeTimeoutMs: 30_000,
       onBackgroundError: (err) => errors.push(err),
     });
     const broken = new EventEncoder('/s', 'model_inputs', '1');
@@ -502,7 +495,7 @@ describe('batching', () => {
     };
     const sink = new MemorySink();
     const stats = emptyStats();
-    const line = { sink, path: 'x.jsonl', fields, stats, collection: 'model_inputs' };
+    const line = { sink, path: 'x.jsonl', periodEnd: 0, fields, stats, collection: 'model_inputs' };
     queue.push({ ...line, encoder: broken });
     queue.push({ ...line, encoder: good });
     assert.equal(queue.depth.events, 2);

@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, writeSync as fsWriteSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { writeAll } from './chunks.js';
-import { InvalidPathError } from './errors.js';
-import type { Sink } from './sink.js';
+import { writeAll } from '../chunks.js';
+import { InvalidPathError } from '../errors.js';
+import { type FileBatch, type FileResult, type Sink, STORED } from './sink.js';
 
 /** How many files a local sink keeps open; rolled-away files are closed first. */
 const MAX_OPEN_FILES = 32;
@@ -11,13 +11,13 @@ const MAX_OPEN_FILES = 32;
 /**
  * Appends to files under a local folder. Each file is opened once with O_APPEND and written with one
  * `write` per batch, so lines from this process are never torn; other processes write other files
- * (`{instance_id}.jsonl`).
+ * (`{instance_id}.jsonl`). A batch's raw payloads are written first, so a line never points at a missing file.
  */
 export class LocalFileSink implements Sink {
   readonly description: string;
   private readonly handles = new Map<string, FileHandle>();
-  /** Appends still waiting for their file to open (no write issued yet): appendSync at exit writes them. */
-  private readonly unissued = new Map<string, readonly Uint8Array[]>();
+  /** The batch whose write started and has not issued its lines yet: finishSync writes it at exit. */
+  private started: FileBatch | undefined;
 
   constructor(readonly root: string) {
     this.description = `local:${root}`;
@@ -31,46 +31,44 @@ export class LocalFileSink implements Sink {
     return abs;
   }
 
-  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
-    for (const [path, chunks] of files) {
-      this.unissued.set(path, chunks);
-      let fh: FileHandle;
-      try {
-        fh = await this.handle(path);
-      } finally {
-        this.unissued.delete(path);
+  async write(batch: FileBatch): Promise<FileResult> {
+    this.started = batch;
+    let fh: FileHandle;
+    try {
+      for (const p of batch.payloads) {
+        const abs = this.resolve(p.path);
+        await mkdir(dirname(abs), { recursive: true });
+        await writeFile(abs, p.body);
       }
-      await writeAll(fh, chunks);
+      fh = await this.handle(batch.path);
+    } finally {
+      this.started = undefined;
     }
+    await writeAll(fh, batch.chunks);
+    return STORED;
   }
 
-  appendSync(files: ReadonlyMap<string, readonly Uint8Array[]>): void {
-    // At exit an async append may be stuck before its write: those bytes come first.
-    const interrupted = [...this.unissued];
-    this.unissued.clear();
-    for (const [path, chunks] of [...interrupted, ...files]) {
-      const bytes = Buffer.concat(chunks);
-      const abs = this.resolve(path);
+  finishSync(): void {
+    const batch = this.started;
+    this.started = undefined;
+    if (batch) this.writeSync(batch);
+  }
+
+  writeSync(batch: FileBatch): FileResult {
+    for (const p of batch.payloads) {
+      const abs = this.resolve(p.path);
       mkdirSync(dirname(abs), { recursive: true });
-      const fd = openSync(abs, 'a');
-      try {
-        writeSync(fd, bytes);
-      } finally {
-        closeSync(fd);
-      }
+      writeFileSync(abs, p.body);
     }
-  }
-
-  async put(path: string, body: Uint8Array | string): Promise<void> {
-    const abs = this.resolve(path);
-    await mkdir(dirname(abs), { recursive: true });
-    await writeFile(abs, body);
-  }
-
-  putSync(path: string, body: Uint8Array | string): void {
-    const abs = this.resolve(path);
+    const abs = this.resolve(batch.path);
     mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, body);
+    const fd = openSync(abs, 'a');
+    try {
+      fsWriteSync(fd, Buffer.concat(batch.chunks as Uint8Array[]));
+    } finally {
+      closeSync(fd);
+    }
+    return STORED;
   }
 
   async close(): Promise<void> {

@@ -1,23 +1,23 @@
-import { QueueFullError, WriteFailedError } from './errors.js';
-import type { EventEncoder, EventFields, LineOut } from './event.js';
-import type { Sink } from './sink.js';
-import type { CollectionStats } from './stats.js';
+import type { FileResult, Sink } from '../datastore/sink.js';
+import { MdcError, QueueFullError, WriteFailedError, WriteTimeoutError } from '../errors.js';
+import type { EventEncoder, EventFields } from '../event.js';
+import type { CollectionStats } from '../stats.js';
+import { FileBuffer, type RawItem } from './file-buffer.js';
+import { retryDelay, withTimeout } from './retry.js';
+
+export type { RawItem } from './file-buffer.js';
 
 /** One event for a file. */
 export interface LineItem {
   readonly sink: Sink;
   /** The file the line is appended to. */
   readonly path: string;
+  /** When the file's time partition ends (ms). */
+  readonly periodEnd: number;
   readonly encoder: EventEncoder;
   readonly fields: EventFields;
   readonly stats: CollectionStats;
   readonly collection: string;
-}
-
-/** The raw payload file of a `datainblob` event, written to the same sink before the event. */
-export interface RawItem {
-  readonly path: string;
-  readonly body: Uint8Array | string;
 }
 
 export interface BatchQueueOptions {
@@ -29,128 +29,46 @@ export interface BatchQueueOptions {
   readonly maxBatchBytes: number;
   /** Longest time an accepted event waits in memory before it is written. @default 1000 */
   readonly flushIntervalMs: number;
-  /** Tries of one batch, counting the first, before its events are dropped. @default 5 */
+  /** Tries of one file's batch, counting the first, before its events are dropped. @default 5 */
   readonly maxTries: number;
   /** First retry delay; doubles each try, with full jitter. @default 100 */
   readonly retryDelayMs: number;
   /** Upper bound of a retry delay. @default 5000 */
   readonly maxRetryDelayMs: number;
-  /** Gets background errors (MDC_WRITE_FAILED). */
-  readonly onBackgroundError: (err: Error, stats: CollectionStats) => void;
+  /** Longest wait for one write; then its events count as failed (MDC_WRITE_TIMEOUT). @default 30000 */
+  readonly writeTimeoutMs: number;
+  /** Gets background errors (MDC_WRITE_FAILED, MDC_WRITE_TIMEOUT, a datastore's drops) with their collection. */
+  readonly onBackgroundError: (err: Error, collection: string) => void;
 }
 
-const SLAB_BYTES = 64 * 1024;
-const POOL_SLABS = 64;
-
-/**
- * Slabs are reused once written: writing into fresh memory costs a page fault per 4 KiB, which made
- * encoding several times slower than into memory already touched.
- */
-const slabPool: Buffer[] = [];
-
-function allocSlab(size: number): Buffer {
-  if (size <= SLAB_BYTES) return slabPool.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
-  return Buffer.allocUnsafeSlow(size);
-}
-
-function releaseSlabs(slabs: readonly Buffer[]): void {
-  for (const s of slabs) if (s.length === SLAB_BYTES && slabPool.length < POOL_SLABS) slabPool.push(s);
-}
-
-/** The bytes waiting for one file: lines are UTF-8 encoded into slabs as they arrive, so no string is kept. */
-class FileBuffer implements LineOut {
-  readonly chunks: Buffer[] = [];
-  /** Whole slabs this file's bytes live in, returned to the pool after the write. */
-  readonly slabs: Buffer[] = [];
-  private slab: Buffer = Buffer.alloc(0);
-  offset = 0;
-  events = 0;
-  bytes = 0;
-  constructor(
-    readonly sink: Sink,
-    readonly path: string,
-    readonly stats: CollectionStats,
-    readonly collection: string,
-  ) {}
-
-  /** Encodes one event line straight into the slab. */
-  add(encoder: EventEncoder, f: EventFields): number {
-    const n = encoder.write(f, this);
-    this.events++;
-    this.bytes += n;
-    return n;
-  }
-
-  /** Room for a whole line in the current slab (a line is never split between slabs). */
-  reserve(bytes: number): Buffer {
-    if (this.slab.length - this.offset < bytes) {
-      this.seal();
-      this.slab = allocSlab(bytes);
-      this.slabs.push(this.slab);
-    }
-    return this.slab;
-  }
-
-  /** The file's bytes, ready to append (slabs are not copied). */
-  take(): Buffer[] {
-    this.seal();
-    return this.chunks;
-  }
-
-  release(): void {
-    releaseSlabs(this.slabs);
-    this.slabs.length = 0;
-  }
-
-  private seal(): void {
-    if (this.offset > 0) this.chunks.push(this.slab.subarray(0, this.offset));
-    this.slab = this.slab.subarray(this.offset);
-    this.offset = 0;
-  }
-}
-
-interface Blob {
-  readonly sink: Sink;
-  readonly path: string;
-  readonly body: Uint8Array | string;
-  readonly bytes: number;
-  readonly stats: CollectionStats;
-}
-
-/** The part of the write in flight for one sink that is not written yet. */
-interface InFlight {
-  readonly sink: Sink;
-  readonly files: Map<string, readonly Uint8Array[]>;
-  readonly blobs: Blob[];
-  /** The file whose append() has been called and has not settled. */
-  current?: string;
-}
-
-interface Batch {
-  readonly files: FileBuffer[];
-  readonly blobs: Blob[];
+/** A line admitted and not encoded yet. */
+interface Pending {
+  readonly line: LineItem;
+  readonly raw: RawItem | undefined;
+  /** The bytes the line and its payload are reckoned at until encoded. */
+  readonly estimate: number;
 }
 
 /**
  * A bounded in-memory queue with one background writer. `push` admits the event (or refuses it) and returns;
  * the lines pushed during one turn of the event loop are encoded into per-file buffers together at its end
  * (see {@link encodePending}); a timer (unref'd, so it never keeps the process alive) or a full batch starts a
- * write; one write is in flight at a time. Drop policy when full: the new event is refused (drop-newest),
- * counted, and reported to the caller.
+ * write; one write is in flight at a time, and it hands the datastores one file's batch at a time.
+ * Drop policy when full: the new event is refused (drop-newest), counted, and reported to the caller.
  */
 export class BatchQueue {
   private files = new Map<Sink, Map<string, FileBuffer>>();
-  private blobs: Blob[] = [];
   private bytes = 0;
   private events = 0;
   private inFlightEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
-  /** What the write in flight has not written yet, so flushSync can still write it at process exit. */
-  private unwritten: InFlight[] = [];
+  /** The batches of the write in flight not handed to their sink yet, so flushSync can still write them at exit. */
+  private unstarted: FileBuffer[] = [];
+  /** A batch waiting between two tries of its write: at exit it is the queue's to write, not the sink's. */
+  private retrying: FileBuffer | undefined;
   private immediate = false;
-  /** Lines admitted and not encoded yet, in push order, and the sum of their {@link estimate}s. */
-  private pending: LineItem[] = [];
+  private pending: Pending[] = [];
   private pendingBytes = 0;
   private encodeScheduled = false;
   private readonly encodeLater = () => {
@@ -159,6 +77,7 @@ export class BatchQueue {
     if (this.bytes >= this.options.maxBatchBytes) this.kick();
   };
   retries = 0;
+  timeouts = 0;
   droppedTotal = 0;
 
   constructor(readonly options: BatchQueueOptions) {}
@@ -168,35 +87,27 @@ export class BatchQueue {
   }
 
   /**
-   * Queues an event line and, for a `datainblob` event, the raw payload file it points at (written before the
+   * Queues an event line and, for a `datainblob` event, the raw payload file it points at (stored before the
    * line); both or neither. Never waits; throws MDC_QUEUE_FULL when the queue is full.
    */
   push(line: LineItem, raw?: RawItem): void {
     const o = this.options;
-    const rawBytes = raw ? blobBytes(raw.body) : 0;
-    const lineBytes = estimate(line);
-    const size = lineBytes + rawBytes;
+    const rawBytes = raw
+      ? typeof raw.body === 'string'
+        ? Buffer.byteLength(raw.body)
+        : raw.body.byteLength
+      : 0;
+    const size = estimate(line) + rawBytes;
     if (this.events + 1 > o.maxQueueEvents || this.bytes + size > o.maxQueueBytes) {
-      const stats = line.stats;
-      stats.dropped++;
+      line.stats.dropped++;
       this.droppedTotal++;
       const limit =
         this.bytes + size > o.maxQueueBytes ? `${o.maxQueueBytes} bytes` : `${o.maxQueueEvents} events`;
       throw new QueueFullError(line.collection, this.droppedTotal, limit);
     }
-    if (raw) {
-      this.blobs.push({
-        sink: line.sink,
-        path: raw.path,
-        body: raw.body,
-        bytes: rawBytes,
-        stats: line.stats,
-      });
-      this.bytes += rawBytes;
-    }
-    this.pending.push(line);
-    this.pendingBytes += lineBytes;
-    this.bytes += lineBytes;
+    this.pending.push({ line, raw, estimate: size });
+    this.pendingBytes += size;
+    this.bytes += size;
     this.events++;
     line.stats.collected++;
     if (this.pendingBytes >= o.maxBatchBytes) {
@@ -217,65 +128,64 @@ export class BatchQueue {
 
   /** Resolves when everything pushed before the call is written (or has failed for good). */
   async flush(): Promise<void> {
-    while (this.events > 0 || this.blobs.length > 0 || this.writing) {
+    while (this.events > 0 || this.writing) {
       if (!this.writing) this.startWrite();
       await this.writing;
     }
   }
 
   /**
-   * Writes synchronously, for process exit: first what the async write in flight had not handed to its sink
-   * (the file it is appending is the sink's to finish), then what is queued.
+   * Writes synchronously, for process exit: each sink first finishes the write it had started, then the batches
+   * of the write in flight it had not been handed, then what is queued.
    */
   flushSync(): void {
-    for (const w of this.unwritten) {
-      const files = new Map(w.files);
-      if (w.current !== undefined) files.delete(w.current);
+    const waiting = this.retrying ? [this.retrying, ...this.unstarted] : this.unstarted;
+    this.retrying = undefined;
+    const sinks = new Set<Sink>([...waiting.map((fb) => fb.sink), ...this.files.keys()]);
+    for (const sink of sinks) {
       try {
-        for (const b of w.blobs) w.sink.putSync?.(b.path, b.body);
-        w.sink.appendSync?.(files);
+        sink.finishSync?.();
       } catch {
-        // the process is ending; the queued events below still get their chance
+        // the process is ending; the batches below still get their chance
       }
     }
-    this.unwritten = [];
-    const batch = this.take();
-    for (const [sink, group] of groupBySink(batch)) {
+    const batches = [...waiting, ...this.take()];
+    this.unstarted = [];
+    for (const fb of batches) {
+      let result: FileResult;
       try {
-        if (!sink.appendSync || !sink.putSync)
-          throw new Error(`${sink.description} cannot write synchronously`);
-        for (const b of group.blobs) sink.putSync(b.path, b.body);
-        sink.appendSync(filesOf(group.files));
-        settle(group, true);
+        if (!fb.sink.writeSync) throw new Error(`${fb.sink.description} cannot write synchronously`);
+        result = fb.sink.writeSync(fb.take());
       } catch (err) {
-        settle(group, false);
-        this.report(group, new WriteFailedError(sink.description, countEvents(group.files), 1, err));
+        result = { dropped: fb.events, error: new WriteFailedError(fb.sink.description, fb.events, 1, err) };
       }
+      this.settle(fb, result);
     }
   }
 
   /**
    * Encodes the admitted lines into their files' buffers. Runs once at the end of each turn of the event loop
-   * that pushed, as soon as a turn's lines add up to a batch, and before anything is taken for a write. A
-   * request's events are collected while it is answered; encoding them afterwards, together, costs less than
-   * encoding each in the middle of the HTTP work (+1 to +4 % req/s for a scoring server, depending on the run).
-   * A line's parts are immutable strings or were read at push time, so the bytes are the same.
+   * that pushed, as soon as a turn's lines add up to a batch, and before anything is taken for a write: a
+   * request's events are encoded after it is answered, together (see docs/performance.md). A line's parts are
+   * immutable strings or were read at push time, so the bytes are the same.
    */
   private encodePending(): void {
-    const lines = this.pending;
-    if (lines.length === 0) return;
+    const items = this.pending;
+    if (items.length === 0) return;
     this.pending = [];
     this.pendingBytes = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      this.bytes -= estimate(line);
+    for (let i = 0; i < items.length; i++) {
+      const { line, raw, estimate: est } = items[i]!;
+      this.bytes -= est;
       try {
-        this.bytes += this.fileBuffer(line).add(line.encoder, line.fields);
+        const fb = this.fileBuffer(line);
+        this.bytes += fb.add(line.encoder, line.fields, raw);
+        if (raw) this.bytes += fb.payloads[fb.payloads.length - 1]!.bytes;
       } catch (err) {
         // Not seen in practice (every part is a string by now); never let it escape into the event loop.
         this.events--;
         line.stats.failed++;
-        this.options.onBackgroundError(new WriteFailedError(line.collection, 1, 1, err), line.stats);
+        this.options.onBackgroundError(new WriteFailedError(line.collection, 1, 1, err), line.collection);
       }
     }
   }
@@ -288,7 +198,7 @@ export class BatchQueue {
     }
     let fb = bySink.get(it.path);
     if (!fb) {
-      fb = new FileBuffer(it.sink, it.path, it.stats, it.collection);
+      fb = new FileBuffer(it.sink, it.path, it.stats, it.collection, it.periodEnd);
       bySink.set(it.path, fb);
     }
     return fb;
@@ -307,12 +217,12 @@ export class BatchQueue {
   }
 
   private startWrite(): void {
-    const batch = this.take();
-    this.inFlightEvents = countEvents(batch.files);
-    this.writing = this.writeBatch(batch).finally(() => {
+    const batches = this.take();
+    this.inFlightEvents = batches.reduce((n, fb) => n + fb.events, 0);
+    this.writing = this.writeAll(batches).finally(() => {
       this.writing = undefined;
       this.inFlightEvents = 0;
-      if (this.events === 0 && this.blobs.length === 0) return;
+      if (this.events === 0) return;
       if (this.immediate || this.bytes >= this.options.maxBatchBytes) {
         this.immediate = false;
         this.startWrite();
@@ -323,137 +233,69 @@ export class BatchQueue {
     });
   }
 
-  private take(): Batch {
+  /** Every file buffer, encoded: the queue is empty afterwards. */
+  private take(): FileBuffer[] {
     this.encodePending();
-    const files: FileBuffer[] = [];
-    for (const bySink of this.files.values()) for (const fb of bySink.values()) files.push(fb);
-    const batch = { files, blobs: this.blobs };
+    const batches: FileBuffer[] = [];
+    for (const bySink of this.files.values()) for (const fb of bySink.values()) batches.push(fb);
     this.files = new Map();
-    this.blobs = [];
     this.bytes = 0;
     this.events = 0;
-    return batch;
+    return batches;
   }
 
-  private async writeBatch(batch: Batch): Promise<void> {
-    const work = [...groupBySink(batch)].map(([sink, group]): InFlight & { group: Batch } => ({
-      sink,
-      group,
-      files: filesOf(group.files),
-      blobs: group.blobs.slice(),
-    }));
-    this.unwritten = work;
-    for (const w of work) {
-      const { sink, group, files, blobs } = w;
-      const err = await this.withRetries(async () => {
-        // Raw payloads first, so an event never points at a file that is not there yet. A retry redoes only
-        // what is left: a file an earlier try appended to is not appended to twice.
-        while (blobs.length > 0) {
-          await sink.put(blobs[0]!.path, blobs[0]!.body);
-          blobs.shift();
-        }
-        for (const [path, chunks] of files) {
-          w.current = path;
-          try {
-            await sink.append(new Map([[path, chunks]]));
-          } finally {
-            w.current = undefined;
-          }
-          files.delete(path);
-        }
-      });
-      if (err === undefined) settle(group, true);
-      else {
-        const failed = { files: group.files.filter((fb) => files.has(fb.path)), blobs };
-        settle(
-          {
-            files: group.files.filter((fb) => !files.has(fb.path)),
-            blobs: group.blobs.filter((b) => !blobs.includes(b)),
-          },
-          true,
-        );
-        settle(failed, false);
-        this.report(
-          failed,
-          new WriteFailedError(sink.description, countEvents(failed.files), this.options.maxTries, err),
-        );
-      }
-      // Settled (its slabs are back in the pool): nothing of this sink is left for an exit to write.
-      files.clear();
-      blobs.length = 0;
+  private async writeAll(batches: FileBuffer[]): Promise<void> {
+    this.unstarted = batches.slice();
+    for (const fb of batches) {
+      this.unstarted.shift();
+      this.settle(fb, await this.writeOne(fb));
     }
-    this.unwritten = [];
   }
 
-  private report(group: Batch, err: Error): void {
-    const stats = group.files[0]?.stats ?? group.blobs[0]?.stats;
-    if (stats) this.options.onBackgroundError(err, stats);
-  }
-
-  /** Runs `fn` up to maxTries times; returns the last error, or undefined on success. */
-  private async withRetries(fn: () => Promise<void>): Promise<unknown> {
-    const { maxTries, retryDelayMs, maxRetryDelayMs } = this.options;
-    let last: unknown;
-    for (let attempt = 1; attempt <= maxTries; attempt++) {
+  /** Writes one file's batch, retrying a rejected write with backoff; a timed-out write is not retried. */
+  private async writeOne(fb: FileBuffer): Promise<FileResult> {
+    const { maxTries, retryDelayMs, maxRetryDelayMs, writeTimeoutMs } = this.options;
+    const batch = fb.take();
+    for (let attempt = 1; ; attempt++) {
       try {
-        await fn();
-        return undefined;
+        return await withTimeout(fb.sink.write(batch), writeTimeoutMs, fb.sink.description, fb.events);
       } catch (err) {
-        last = err;
-        if (attempt === maxTries) break;
+        if (err instanceof WriteTimeoutError) {
+          this.timeouts++;
+          return { dropped: fb.events, error: err };
+        }
+        if (attempt >= maxTries) {
+          return {
+            dropped: fb.events,
+            error: new WriteFailedError(fb.sink.description, fb.events, maxTries, err),
+          };
+        }
         this.retries++;
-        const cap = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (attempt - 1));
-        await new Promise((r) => setTimeout(r, Math.random() * cap));
+        this.retrying = fb;
+        await new Promise((r) => setTimeout(r, retryDelay(attempt, retryDelayMs, maxRetryDelayMs)));
+        this.retrying = undefined;
       }
     }
-    return last;
+  }
+
+  /** Counts the batch's outcome for its collection and reports a loss to it. */
+  private settle(fb: FileBuffer, result: FileResult): void {
+    fb.release();
+    const dropped = Math.min(result.dropped, fb.events);
+    fb.stats.written += fb.events - dropped;
+    fb.stats.failed += dropped;
+    if (dropped < fb.events) fb.stats.bytesWritten += fb.bytes + fb.payloadBytes();
+    if (result.error) {
+      const err =
+        result.error instanceof MdcError
+          ? result.error
+          : new WriteFailedError(fb.path, dropped, 1, result.error);
+      this.options.onBackgroundError(err, fb.collection);
+    }
   }
 }
 
 /** The bytes a line is reckoned at until it is encoded: its data plus a generous envelope. */
 function estimate(line: LineItem): number {
   return line.fields.dataJson.length + 600;
-}
-
-function blobBytes(body: Uint8Array | string): number {
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-}
-
-function groupBySink(batch: Batch): Map<Sink, Batch> {
-  const groups = new Map<Sink, { files: FileBuffer[]; blobs: Blob[] }>();
-  const group = (sink: Sink) => {
-    let g = groups.get(sink);
-    if (!g) {
-      g = { files: [], blobs: [] };
-      groups.set(sink, g);
-    }
-    return g;
-  };
-  for (const fb of batch.files) group(fb.sink).files.push(fb);
-  for (const b of batch.blobs) group(b.sink).blobs.push(b);
-  return groups;
-}
-
-/** The chunks of each file, in order; a sink writes them with one vectored write per file. */
-function filesOf(files: readonly FileBuffer[]): Map<string, readonly Uint8Array[]> {
-  const out = new Map<string, readonly Uint8Array[]>();
-  for (const fb of files) out.set(fb.path, fb.take());
-  return out;
-}
-
-function settle(group: Batch, ok: boolean): void {
-  for (const fb of group.files) {
-    fb.release();
-    if (ok) {
-      fb.stats.written += fb.events;
-      fb.stats.bytesWritten += fb.bytes;
-    } else fb.stats.failed += fb.events;
-  }
-  for (const b of group.blobs) if (ok) b.stats.bytesWritten += b.bytes;
-}
-
-function countEvents(files: readonly FileBuffer[]): number {
-  let n = 0;
-  for (const fb of files) n += fb.events;
-  return n;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { InvalidPathError, MissingPackageError } from '../errors.js';
 import { joinPath, type RollingRate } from '../layout.js';
-import { resolveNumber } from '../options.js';
+import { resolveSettings, SPOOL_SETTINGS } from '../runtime/settings.js';
 import type { DatastoreConfig, Workspace } from '../workspace.js';
 import { SpoolingSink } from './spooling-sink.js';
 import type { DatastorePackage, Uploader } from './uploader.js';
@@ -59,6 +59,11 @@ export function openCloudDatastore(
   const env = options.env ?? process.env;
   requireDatastorePackage(name, config);
   const flag = env.MDC_SPOOL_FSYNC;
+  const settings = resolveSettings(
+    SPOOL_SETTINGS,
+    { max_spool_bytes: config.max_spool_bytes, upload_interval_ms: config.upload_interval_ms },
+    env,
+  );
   return new SpoolingSink({
     datastore: name,
     type: config.type,
@@ -66,46 +71,11 @@ export function openCloudDatastore(
     instanceId: options.instanceId,
     rollingRate: options.rollingRate,
     uploader: () => createUploader(name, config, env),
-    maxSpoolBytes: resolveNumber(
-      'max_spool_bytes',
-      config.max_spool_bytes,
-      'MDC_MAX_SPOOL_BYTES',
-      1024 * 1024 * 1024,
-      { min: 1024, integer: true },
-      env,
-    ),
-    uploadIntervalMs: resolveNumber(
-      'upload_interval_ms',
-      config.upload_interval_ms,
-      'MDC_UPLOAD_INTERVAL_MS',
-      5000,
-      { min: 0, max: 3_600_000 },
-      env,
-    ),
-    retryDelayMs: resolveNumber(
-      'retryDelayMs',
-      undefined,
-      'MDC_UPLOAD_RETRY_DELAY_MS',
-      1000,
-      { min: 0 },
-      env,
-    ),
-    maxRetryDelayMs: resolveNumber(
-      'maxRetryDelayMs',
-      undefined,
-      'MDC_UPLOAD_MAX_RETRY_DELAY_MS',
-      30_000,
-      { min: 0 },
-      env,
-    ),
-    closeTimeoutMs: resolveNumber(
-      'closeTimeoutMs',
-      undefined,
-      'MDC_SPOOL_CLOSE_TIMEOUT_MS',
-      5000,
-      { min: 0 },
-      env,
-    ),
+    maxSpoolBytes: settings.max_spool_bytes,
+    uploadIntervalMs: settings.upload_interval_ms,
+    retryDelayMs: settings.retryDelayMs,
+    maxRetryDelayMs: settings.maxRetryDelayMs,
+    closeTimeoutMs: settings.closeTimeoutMs,
     fsync: flag === undefined || flag === '' ? true : !/^(0|false|no|off)$/i.test(flag),
     ...(options.onError ? { onError: options.onError } : {}),
   });

@@ -12,9 +12,10 @@ import {
 import { type FileHandle, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { skipBytes, writeAll } from '../chunks.js';
+import { type FileBatch, type FileResult, type PayloadFile, type Sink, STORED } from '../datastore/sink.js';
 import { InvalidPathError, type MdcError, SpoolFullError, UploadConflictError } from '../errors.js';
 import { joinPath, nextPeriodStart, type RollingRate } from '../layout.js';
-import type { Sink } from '../sink.js';
+import { retryDelay } from '../pipeline/retry.js';
 import {
   claimSpool,
   type FoundFile,
@@ -95,7 +96,6 @@ const MIN_INTERVAL_MS: Partial<Record<RollingRate, number>> = { Month: 60_000, Y
 const DROP_REPORT_INTERVAL_MS = 60_000;
 
 const live = new Set<SpoolingSink>();
-let exitHookInstalled = false;
 
 /** Stats of every cloud datastore open in this process. */
 export function datastoreStats(): DatastoreStats[] {
@@ -132,11 +132,6 @@ export class SpoolingSink implements Sink {
   private closing = false;
   private closePromise: Promise<void> | undefined;
   private lastDropReport = 0;
-  /**
-   * Raw payloads put() dropped, until the line that points at each is dropped too: an event line must never
-   * name a payload file that will not be there. (The queue puts a batch's raw payloads before its lines.)
-   */
-  private readonly droppedObjects = new Set<string>();
   private readonly interval: number;
   private counters = {
     deliveredEvents: 0,
@@ -169,109 +164,125 @@ export class SpoolingSink implements Sink {
     this.own = this.units[0]!;
     for (const unit of this.units) this.load(unit);
     live.add(this);
-    installExitHook();
     if (this.files.size > 0 || this.objects.length > 0) this.schedule(0);
   }
 
-  /** Spools each file's lines; never waits on the network. Drops (and counts) what does not fit. */
-  async append(files: ReadonlyMap<string, readonly Uint8Array[]>): Promise<void> {
+  /**
+   * Spools a file's payloads, then its lines; never waits on the network. What does not fit is dropped and
+   * reported in the result: the whole batch, or a payload with the line that points at it.
+   */
+  async write(batch: FileBatch): Promise<FileResult> {
     this.appending = true;
-    const synced: SpoolFile[] = [];
     try {
-      for (const [path, given] of files) {
-        const chunks = this.withoutOrphans(given);
-        const bytes = sumBytes(chunks);
-        if (bytes === 0) continue;
-        if (!this.makeRoom(bytes)) {
-          this.drop(chunks, bytes, `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes)`);
-          continue;
-        }
-        const f = this.fileFor(path);
-        try {
-          f.fh ??= await openAppend(f.file);
-          await writeAll(f.fh, chunks);
-        } catch (err) {
-          await f.fh?.truncate(f.size).catch(() => {});
-          this.drop(chunks, bytes, describeWriteError(err), err);
-          continue;
-        }
-        this.added(f, bytes);
-        synced.push(f);
+      const skip: PayloadFile[] = [];
+      let dropped: FileResult | undefined;
+      for (const p of batch.payloads) {
+        const why = await this.spoolPayload(p);
+        if (why === undefined) continue;
+        // An event line must never name a payload file that will not be there: the line goes with it.
+        skip.push(p);
+        dropped = this.drop(1, p.lineEnd - p.lineStart, why.detail, why.cause);
       }
-      if (this.o.fsync) await Promise.all(synced.map((f) => f.fh?.datasync()));
+      if (skip.length === 0) return await this.spoolLines(batch, batch.chunks, batch.bytes, batch.events);
+      const bytes = batch.bytes - skip.reduce((n, p) => n + (p.lineEnd - p.lineStart), 0);
+      const rest = await this.spoolLines(
+        batch,
+        withoutLines(batch.chunks, skip),
+        bytes,
+        batch.events - skip.length,
+      );
+      return { dropped: rest.dropped + skip.length, error: rest.error ?? dropped?.error };
     } finally {
       this.appending = false;
     }
-    if (synced.length > 0) this.wake();
   }
 
-  async put(path: string, body: Uint8Array | string): Promise<void> {
-    const file = this.objectFile(path);
-    const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  private async spoolLines(
+    batch: FileBatch,
+    chunks: readonly Uint8Array[],
+    bytes: number,
+    events: number,
+  ): Promise<FileResult> {
+    if (bytes === 0) return STORED;
     if (!this.makeRoom(bytes)) {
-      this.dropObject(
-        path,
-        `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes); a raw payload of ${bytes} bytes was dropped`,
-      );
-      return;
+      return this.drop(events, bytes, `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes)`);
+    }
+    const f = this.fileFor(batch.path, batch.periodEnd);
+    try {
+      f.fh ??= await openAppend(f.file);
+      await writeAll(f.fh, chunks);
+      if (this.o.fsync) await f.fh.datasync();
+    } catch (err) {
+      await f.fh?.truncate(f.size).catch(() => {});
+      return this.drop(events, bytes, describeWriteError(err), err);
+    }
+    this.added(f, bytes);
+    this.wake();
+    return STORED;
+  }
+
+  /** Spools one raw payload; when it cannot be, returns why (the caller drops its line and counts the event). */
+  private async spoolPayload(p: PayloadFile): Promise<{ detail: string; cause?: unknown } | undefined> {
+    const file = this.objectFile(p.path);
+    if (!this.makeRoom(p.bytes)) {
+      return {
+        detail: `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes); a raw payload of ${p.bytes} bytes was dropped`,
+      };
     }
     try {
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, body, { flush: this.o.fsync });
+      await writeFile(`${file}.tmp`, p.body, { flush: this.o.fsync });
       await rename(`${file}.tmp`, file);
     } catch (err) {
-      this.dropObject(path, describeWriteError(err), err);
-      return;
+      return { detail: describeWriteError(err), cause: err };
     }
-    this.objects.push({ remotePath: path, file, size: bytes, since: this.o.clock() });
-    this.spoolBytes += bytes;
+    this.objects.push({ remotePath: p.path, file, size: p.bytes, since: this.o.clock() });
+    this.spoolBytes += p.bytes;
     this.wake();
+    return undefined;
   }
 
   /** At process exit: spools synchronously; the next process that starts uploads it. */
-  appendSync(files: ReadonlyMap<string, readonly Uint8Array[]>): void {
-    for (const [path, given] of files) {
-      const chunks = this.withoutOrphans(given);
-      const bytes = sumBytes(chunks);
-      if (bytes === 0) continue;
-      if (!this.makeRoom(bytes)) {
-        this.drop(chunks, bytes, `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes)`);
-        continue;
-      }
-      const f = this.fileFor(path);
-      mkdirSync(dirname(f.file), { recursive: true });
-      const fd = openSync(f.file, 'a');
+  writeSync(batch: FileBatch): FileResult {
+    for (const p of batch.payloads) {
+      const file = this.objectFile(p.path);
+      mkdirSync(dirname(file), { recursive: true });
+      const fd = openSync(`${file}.tmp`, 'w');
       try {
-        let pending = chunks.slice();
-        while (pending.length > 0) {
-          const n = writevSync(fd, pending as NodeJS.ArrayBufferView[]);
-          pending = skipBytes(pending, n);
-        }
+        writeSync(fd, typeof p.body === 'string' ? Buffer.from(p.body) : p.body);
         if (this.o.fsync) fsyncSync(fd);
-      } catch (err) {
-        this.drop(chunks, bytes, describeWriteError(err), err);
-        continue;
       } finally {
         closeSync(fd);
       }
-      this.added(f, bytes);
+      renameSync(`${file}.tmp`, file);
+      this.objects.push({ remotePath: p.path, file, size: p.bytes, since: this.o.clock() });
+      this.spoolBytes += p.bytes;
     }
-  }
-
-  putSync(path: string, body: Uint8Array | string): void {
-    const file = this.objectFile(path);
-    mkdirSync(dirname(file), { recursive: true });
-    const fd = openSync(`${file}.tmp`, 'w');
+    if (batch.bytes === 0) return STORED;
+    if (!this.makeRoom(batch.bytes)) {
+      return this.drop(
+        batch.events,
+        batch.bytes,
+        `the spool reached max_spool_bytes (${this.o.maxSpoolBytes} bytes)`,
+      );
+    }
+    const f = this.fileFor(batch.path, batch.periodEnd);
+    mkdirSync(dirname(f.file), { recursive: true });
+    const fd = openSync(f.file, 'a');
     try {
-      writeSync(fd, typeof body === 'string' ? Buffer.from(body) : body);
+      let pending = batch.chunks.slice();
+      while (pending.length > 0) {
+        const n = writevSync(fd, pending as NodeJS.ArrayBufferView[]);
+        pending = skipBytes(pending, n);
+      }
       if (this.o.fsync) fsyncSync(fd);
+    } catch (err) {
+      return this.drop(batch.events, batch.bytes, describeWriteError(err), err);
     } finally {
       closeSync(fd);
     }
-    renameSync(`${file}.tmp`, file);
-    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    this.objects.push({ remotePath: path, file, size, since: this.o.clock() });
-    this.spoolBytes += size;
+    this.added(f, batch.bytes);
+    return STORED;
   }
 
   /** Uploads what is spooled now; resolves when it is all delivered, or rejects with the upload error after `timeoutMs`. */
@@ -369,19 +380,12 @@ export class SpoolingSink implements Sink {
     return f;
   }
 
-  private fileFor(path: string): SpoolFile {
+  private fileFor(path: string, periodEnd: number): SpoolFile {
     const k = key(this.own, path);
     let f = this.files.get(k);
     if (!f) {
       const base = join(this.own.dir, 'files', checkPath(path));
-      f = new SpoolFile(
-        this.own,
-        path,
-        base,
-        this.knownLength.get(path),
-        0,
-        periodEndOf(path, this.own.rollingRate),
-      );
+      f = new SpoolFile(this.own, path, base, this.knownLength.get(path), 0, periodEnd);
       f.delivered = 0;
       this.files.set(k, f);
     }
@@ -447,37 +451,24 @@ export class SpoolingSink implements Sink {
     this.spoolBytes -= d;
   }
 
-  /** A raw payload that could not be spooled: reported now, its event is dropped (and counted) with its line. */
-  private dropObject(path: string, detail: string, cause?: unknown): void {
-    this.droppedObjects.add(path);
-    // Bounded: a line that never comes (its batch failed before the append) must not keep its entry forever.
-    if (this.droppedObjects.size > MAX_DROPPED_OBJECTS) {
-      this.droppedObjects.delete(this.droppedObjects.values().next().value!);
-    }
-    this.drop([], 0, detail, cause);
-  }
-
-  /** The chunks without the lines that point at a dropped raw payload; those lines are dropped and counted. */
-  private withoutOrphans(chunks: readonly Uint8Array[]): readonly Uint8Array[] {
-    if (this.droppedObjects.size === 0) return chunks;
-    const { kept, cut } = cutLines(chunks, this.droppedObjects);
-    if (cut.length === 0) return chunks;
-    for (const c of cut) this.droppedObjects.delete(c.needle);
-    const lines = cut.map((c) => c.line);
-    this.drop(lines, sumBytes(lines), 'an event was dropped with the raw payload it points at');
-    return kept;
-  }
-
-  private drop(chunks: readonly Uint8Array[], bytes: number, detail: string, cause?: unknown): void {
-    const events = countLines(chunks);
+  /**
+   * Counts a drop. The result carries the error at most once a minute: the queue reports it to the collection
+   * whose events were dropped (a full spool must not flood the handler with one error per batch).
+   */
+  private drop(events: number, bytes: number, detail: string, cause?: unknown): FileResult {
     this.counters.droppedEvents += events;
     this.counters.droppedBytes += bytes;
     const now = this.o.clock();
-    if (now - this.lastDropReport < DROP_REPORT_INTERVAL_MS && this.lastDropReport > 0) return;
+    if (this.lastDropReport !== 0 && now - this.lastDropReport < DROP_REPORT_INTERVAL_MS)
+      return { dropped: events };
     this.lastDropReport = now;
-    this.report(
-      new SpoolFullError(this.datastore, this.counters.droppedEvents, detail, cause ? { cause } : undefined),
+    const err = new SpoolFullError(
+      this.datastore,
+      this.counters.droppedEvents,
+      detail,
+      cause ? { cause } : undefined,
     );
+    return { dropped: events, error: err };
   }
 
   // ---- delivery ----
@@ -529,13 +520,9 @@ export class SpoolingSink implements Sink {
     return next;
   }
 
-  /** Exponential backoff with "equal jitter": half the capped delay, plus a random part of the other half. */
+  /** The wait before the next pass after a failure: the write path's one backoff (see pipeline/retry.ts). */
   private backoff(): number {
-    const cap = Math.min(
-      this.o.maxRetryDelayMs,
-      this.o.retryDelayMs * 2 ** Math.min(30, this.failStreak - 1),
-    );
-    return cap / 2 + Math.random() * (cap / 2);
+    return retryDelay(this.failStreak, this.o.retryDelayMs, this.o.maxRetryDelayMs);
   }
 
   /** One upload pass (never two at once). Resolves true when every spooled byte is in the datastore. */
@@ -728,19 +715,10 @@ export class SpoolingSink implements Sink {
   }
 
   /** Last chance when the event loop empties: one delivery attempt of at most closeTimeoutMs. */
-  drainBeforeExit(): Promise<void> | undefined {
+  beforeExit(): Promise<void> | undefined {
     if (this.closing || (this.files.size === 0 && this.objects.length === 0)) return undefined;
     return this.close();
   }
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Upload timers are unref'd; when a script simply ends, deliver what is spooled before the process exits.
-  process.on('beforeExit', () => {
-    for (const s of live) void s.drainBeforeExit();
-  });
 }
 
 function key(unit: SpoolUnit, path: string): string {
@@ -769,46 +747,17 @@ async function openAppend(file: string): Promise<FileHandle> {
   return open(file, 'a+');
 }
 
-/** Paths of dropped raw payloads remembered until their lines come; far more than one batch can hold. */
-const MAX_DROPPED_OBJECTS = 10_000;
-
-/**
- * Splits whole lines into those that contain none of `needles` and those that do (with the needle found).
- * Only called while a raw payload's line is awaited, so copying the chunks into one buffer is fine.
- */
-function cutLines(
-  chunks: readonly Uint8Array[],
-  needles: Iterable<string>,
-): { kept: Uint8Array[]; cut: { line: Uint8Array; needle: string }[] } {
+/** The chunks without the given lines (those of dropped payloads), as one copy: only when a payload was dropped. */
+function withoutLines(chunks: readonly Uint8Array[], cut: readonly PayloadFile[]): Uint8Array[] {
   const all = Buffer.concat(chunks as Uint8Array[]);
-  const found: { start: number; end: number; needle: string }[] = [];
-  for (const needle of needles) {
-    // A path inside a JSON string: the event's `data` URI ends with it.
-    const at = all.indexOf(`${JSON.stringify(needle).slice(1, -1)}"`);
-    if (at === -1) continue;
-    const start = all.lastIndexOf(0x0a, at) + 1;
-    const nl = all.indexOf(0x0a, at);
-    found.push({ start, end: nl === -1 ? all.length : nl + 1, needle });
-  }
-  if (found.length === 0) return { kept: [...chunks], cut: [] };
-  found.sort((a, b) => a.start - b.start);
   const kept: Uint8Array[] = [];
-  const cut: { line: Uint8Array; needle: string }[] = [];
   let from = 0;
-  for (const f of found) {
-    if (f.start < from) continue; // two needles in one line
-    if (f.start > from) kept.push(all.subarray(from, f.start));
-    cut.push({ line: all.subarray(f.start, f.end), needle: f.needle });
-    from = f.end;
+  for (const p of cut) {
+    if (p.lineStart > from) kept.push(all.subarray(from, p.lineStart));
+    from = p.lineEnd;
   }
   if (from < all.length) kept.push(all.subarray(from));
-  return { kept, cut };
-}
-
-function sumBytes(chunks: readonly Uint8Array[]): number {
-  let n = 0;
-  for (const c of chunks) n += c.byteLength;
-  return n;
+  return kept;
 }
 
 function countLines(chunks: readonly Uint8Array[]): number {
