@@ -4,5 +4,5 @@ import * as main from '../src/index.js';
 import * as internal from '../src/internal.js';
 
 test('the main export is the datastore contract the SDK and the reader load this package by', () => {
-  assertPublicApi(main, internal, ['createUploader', 'createStorage']);
+  assertPublicApi('@model-data-collector/azure-blob', main, internal, ['createUploader', 'createStorage']);
 });

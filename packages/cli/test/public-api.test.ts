@@ -4,5 +4,5 @@ import * as main from '../src/index.js';
 import * as internal from '../src/internal.js';
 
 test('the main export runs mdc from a program; the helpers its commands share are under /internal', () => {
-  assertPublicApi(main, internal, ['main', 'buildProgram']);
+  assertPublicApi('@model-data-collector/cli', main, internal, ['main', 'buildProgram']);
 });

@@ -4,7 +4,7 @@ import * as main from '../src/index.js';
 import * as internal from '../src/internal.js';
 
 test('the main export is what a program reading collected data uses (the library section of its README); the rest is under /internal', () => {
-  assertPublicApi(main, internal, [
+  assertPublicApi('@model-data-collector/reader', main, internal, [
     'Reader',
     'describeCollection',
     'planJoin',

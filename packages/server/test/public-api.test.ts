@@ -4,7 +4,7 @@ import * as main from '../src/index.js';
 import * as internal from '../src/internal.js';
 
 test('the main export runs mdc serve, proxy and sidecar as functions and serves a deployment in-process; the parts of the servers are under /internal', () => {
-  assertPublicApi(main, internal, [
+  assertPublicApi('@model-data-collector/server', main, internal, [
     'runServe',
     'runProxy',
     'runSidecar',

@@ -4,5 +4,5 @@ import * as main from '../src/index.js';
 import * as internal from '../src/internal.js';
 
 test('the main export starts the studio (docs/studio.md); its parts are under /internal', () => {
-  assertPublicApi(main, internal, ['startStudio', 'createStudio']);
+  assertPublicApi('@model-data-collector/studio', main, internal, ['startStudio', 'createStudio']);
 });
