@@ -34,6 +34,7 @@ interface CreateOptions {
   forcePathStyle?: boolean;
   maxSpoolBytes?: number;
   uploadIntervalMs?: number;
+  retentionDays?: number;
   replace?: boolean;
   check?: boolean;
 }
@@ -125,6 +126,11 @@ export function registerDatastore(program: Command): void {
       'cloud: longest wait before spooled data is uploaded',
       intOption('--upload-interval-ms', 0, 3_600_000),
     )
+    .option(
+      '--retention-days <n>',
+      'delete time partitions older than this many days (mdc retention apply, and hourly in mdc serve/proxy)',
+      intOption('--retention-days', 1),
+    )
     .option('--replace', 'replace a datastore of the same name')
     .option(
       '--check',
@@ -172,6 +178,7 @@ function toConfig(o: CreateOptions): DatastoreConfig {
   const delivery = {
     ...(o.maxSpoolBytes !== undefined ? { max_spool_bytes: o.maxSpoolBytes } : {}),
     ...(o.uploadIntervalMs !== undefined ? { upload_interval_ms: o.uploadIntervalMs } : {}),
+    ...(o.retentionDays !== undefined ? { retention_days: o.retentionDays } : {}),
   };
   const only = (type: string, allowed: (keyof CreateOptions)[]) => {
     const all: (keyof CreateOptions)[] = [
@@ -197,7 +204,11 @@ function toConfig(o: CreateOptions): DatastoreConfig {
     case 'local':
       only('local', ['path']);
       if (!o.path) throw new UsageError('--type local needs --path <dir>');
-      return { type: 'local', path: resolve(o.path) };
+      return {
+        type: 'local',
+        path: resolve(o.path),
+        ...(o.retentionDays !== undefined ? { retention_days: o.retentionDays } : {}),
+      };
     case 'azure-blob':
     case 'azure_blob':
       only('azure-blob', ['container', 'connectionString', 'accountUrl', 'prefix']);

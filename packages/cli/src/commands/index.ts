@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerData } from './data.js';
 import { registerDatastore } from './datastore.js';
 import { registerDemo } from './demo.js';
+import { registerForget } from './forget.js';
 import { registerJoin } from './join.js';
 import { registerKeys } from './keys.js';
 import { registerLs } from './ls.js';
@@ -9,6 +10,7 @@ import { registerMonitor } from './monitor.js';
 import { registerProxy } from './proxy.js';
 import { registerQuery } from './query.js';
 import { registerRead } from './read.js';
+import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerSidecar } from './sidecar.js';
 import { registerStudio } from './studio.js';
@@ -28,6 +30,8 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerRead,
   registerJoin,
   registerQuery,
+  registerRetention,
+  registerForget,
   registerMonitor,
   registerStudio,
 ];

@@ -1,5 +1,6 @@
 import type { RunProxyOptions } from '@model-data-collector/server';
 import type { Command } from 'commander';
+import { startRetentionSchedule } from '../retention-schedule.js';
 import { exitWhenDone, intOption, logFormat } from './options.js';
 import { workspaceOption } from './workspace-option.js';
 
@@ -56,6 +57,7 @@ export function registerProxy(program: Command): void {
     .action(async (opts: ProxyFlags, cmd: Command) => {
       logFormat(opts.logFormat);
       const { runProxy } = await import('@model-data-collector/server');
+      const stopRetention = startRetentionSchedule({ workspace: workspaceOption(cmd), file: opts.file });
       const code = await runProxy({
         target: opts.target,
         endpoint: opts.endpoint,
@@ -75,6 +77,7 @@ export function registerProxy(program: Command): void {
           .map((n) => n.trim())
           .filter((n) => n !== ''),
       });
+      stopRetention();
       exitWhenDone(code);
     });
 }

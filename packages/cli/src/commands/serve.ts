@@ -1,6 +1,7 @@
 import type { AuthMode } from '@model-data-collector/server';
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector/internal';
+import { startRetentionSchedule } from '../retention-schedule.js';
 import { exitWhenDone, intOption, logFormat } from './options.js';
 import { workspaceOption } from './workspace-option.js';
 
@@ -54,6 +55,7 @@ export function registerServe(program: Command): void {
       // Loaded on use: the server (fastify, onnxruntime) stays out of every other command's start-up.
       logFormat(opts.logFormat);
       const { runServe } = await import('@model-data-collector/server');
+      const stopRetention = startRetentionSchedule({ workspace: workspaceOption(cmd), file: opts.file });
       const code = await runServe({
         file: opts.file,
         workspace: workspaceOption(cmd),
@@ -67,6 +69,7 @@ export function registerServe(program: Command): void {
         logLevel: opts.logLevel,
         python: opts.python,
       });
+      stopRetention();
       exitWhenDone(code);
     });
 }
