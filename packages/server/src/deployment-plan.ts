@@ -38,6 +38,8 @@ export interface DeploymentPlan {
   readonly authMode: AuthMode;
   /** `request_settings.request_timeout_ms`. @default 5000 (the reference's default) */
   readonly requestTimeoutMs: number;
+  /** `data_collector.max_stream_capture_bytes`: what is kept of one streamed answer; undefined: the default (16 MiB). */
+  readonly maxStreamCaptureBytes?: number;
   /** `request_settings.max_concurrent_requests_per_instance`; undefined means no limit. */
   readonly maxConcurrentRequests: number | undefined;
   /** YAML key paths accepted for compatibility that do nothing locally (DEPLOYMENT_KEYS; reported at start-up). */
@@ -106,6 +108,12 @@ export function planDeployment(
     'request_settings.max_concurrent_requests_per_instance',
     file,
   );
+  const collector = (yaml.data_collector ?? {}) as Record<string, unknown>;
+  const maxStreamCaptureBytes = positiveInt(
+    collector.max_stream_capture_bytes,
+    'data_collector.max_stream_capture_bytes',
+    file,
+  );
   const authMode = overrides.authMode ?? authModeOf(yaml.auth_mode, file);
   const ignored = deployment.notUsedLocally;
   return Object.freeze({
@@ -119,6 +127,7 @@ export function planDeployment(
     authMode,
     requestTimeoutMs,
     maxConcurrentRequests,
+    maxStreamCaptureBytes,
     ignored,
   });
 }

@@ -1,6 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import {
   type CorrelationContext,
   type DataCollectorRuntime,
@@ -15,8 +20,20 @@ import { authorize, type EndpointKeys } from './endpoint-keys.js';
 import { toErrorAnswer } from './http-error.js';
 import { logDestination } from './log-format.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { PayloadLogger } from './payload-log.js';
-import { isScoreResponse, RawJson, type ScoreRequestInfo, type Scorer } from './scorer.js';
+import { type Exchange, PayloadLogger } from './payload-log.js';
+import {
+  isScoreResponse,
+  RawJson,
+  type ScoreRequestInfo,
+  type ScoreResponse,
+  type Scorer,
+} from './scorer.js';
+import { isStreamResult, type StreamResult, startStreamAnswer } from './stream/score-stream.js';
+import {
+  DEFAULT_MAX_STREAM_CAPTURE_BYTES,
+  isEventStream,
+  type StreamRecord,
+} from './stream/stream-capture.js';
 import { throttled } from './throttle.js';
 
 export interface ScoreServerOptions {
@@ -32,6 +49,11 @@ export interface ScoreServerOptions {
   readonly logLevel?: string;
   /** Longest wait for in-flight requests at close() before their connections are cut. @default 30000 */
   readonly drainTimeoutMs?: number;
+  /**
+   * What is kept of one streamed answer (run() returned an async iterable or a Node stream) for its `response`
+   * event. @default `data_collector.max_stream_capture_bytes`, else 16777216 (16 MiB)
+   */
+  readonly maxStreamCaptureBytes?: number;
   /** Posts answered by the data-collector sidecar next to a Python worker, by outcome (for /metrics). */
   readonly sidecarPosts?: () => ReadonlyMap<string, number>;
 }
@@ -67,6 +89,8 @@ interface CollectTag {
   responseIsJson: boolean;
   /** The request body as decoded for run() (JSON and text bodies). */
   requestText: string | undefined;
+  /** run() returned a stream: its payloads are logged when it ends, not in onSend. */
+  streamed?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -171,15 +195,8 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
     },
     onSend: async (request, reply, payload) => {
       const tag = (request.raw as TaggedRequest)[COLLECT];
-      if (tag && payloads.enabled) {
-        payloads.log({
-          correlation: (request.raw as TaggedRequest)[CORRELATION]!,
-          method: request.method,
-          path: request.url,
-          statusCode: reply.statusCode,
-          requestBody: tag.requestText ?? (request.body as Buffer | undefined) ?? EMPTY,
-          requestContentType: request.headers['content-type'],
-          requestIsJson: tag.requestIsJson,
+      if (tag && payloads.enabled && !tag.streamed) {
+        logExchange(request, reply, tag, {
           // JSON this server serialized is logged as the string it is (well-formed, no byte order mark):
           // encoding it to UTF-8 only for payload logging to decode it again was wasted work.
           responseBody:
@@ -197,6 +214,7 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
       return payload;
     },
     handler: async (request, reply) => {
+      const startedNs = process.hrtime.bigint() - BigInt(Math.round(reply.elapsedTime * 1e6));
       const raw = request.raw as TaggedRequest;
       const tag: CollectTag = { requestIsJson: false, responseIsJson: false, requestText: undefined };
       raw[COLLECT] = tag;
@@ -241,9 +259,62 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
       } finally {
         inFlight--;
       }
+      const stream = streamOf(result);
+      if (stream) return sendStream(request, reply, stream, tag, startedNs);
       return sendResult(reply, result, tag);
     },
   });
+
+  type Answer = Pick<
+    Exchange,
+    'responseBody' | 'responseContentType' | 'responseIsJson' | 'responseExtensions'
+  >;
+  const logExchange = (request: FastifyRequest, reply: FastifyReply, tag: CollectTag, answer: Answer) => {
+    payloads.log({
+      correlation: (request.raw as TaggedRequest)[CORRELATION]!,
+      method: request.method,
+      path: request.url,
+      statusCode: reply.statusCode,
+      requestBody: tag.requestText ?? (request.body as Buffer | undefined) ?? EMPTY,
+      requestContentType: request.headers['content-type'],
+      requestIsJson: tag.requestIsJson,
+      ...answer,
+    });
+  };
+  const maxStreamCapture =
+    options.maxStreamCaptureBytes ?? plan.maxStreamCaptureBytes ?? DEFAULT_MAX_STREAM_CAPTURE_BYTES;
+
+  /** Sends run()'s stream as it comes; its payloads are logged once it ended (or broke). */
+  const sendStream = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    stream: { source: StreamResult; status: number; headers: ScoreResponse['headers'] },
+    tag: CollectTag,
+    startedNs: bigint,
+  ) => {
+    reply.code(stream.status);
+    for (const [name, value] of Object.entries(stream.headers ?? {})) reply.header(name, value);
+    const { body, contentType } = await startStreamAnswer(stream.source, {
+      contentType: reply.getHeader('content-type') as string | undefined,
+      maxCaptureBytes: maxStreamCapture,
+      startedNs,
+      collect: payloads.enabled,
+      onEnd: (record: StreamRecord | undefined) => {
+        if (!record) return;
+        logExchange(request, reply, tag, {
+          responseBody: record.json ?? record.body,
+          responseContentType: record.contentType,
+          responseIsJson: record.json !== undefined || undefined,
+          responseExtensions: record.extensions,
+        });
+      },
+    });
+    tag.streamed = true;
+    reply.type(contentType);
+    if (isEventStream(contentType) && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-cache');
+    return reply.send(body);
+  };
 
   return {
     app,
@@ -284,6 +355,17 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
       return closing;
     },
   };
+}
+
+/** run()'s answer as a stream to send as it comes, when it is one (itself or the body of a `{status, headers, body}`). */
+function streamOf(
+  result: unknown,
+): { source: StreamResult; status: number; headers: ScoreResponse['headers'] } | undefined {
+  if (isStreamResult(result)) return { source: result, status: 200, headers: undefined };
+  if (isScoreResponse(result) && isStreamResult(result.body)) {
+    return { source: result.body, status: result.status, headers: result.headers };
+  }
+  return undefined;
 }
 
 /** The body as run() gets it: parsed JSON, a string for text types, the bytes otherwise. */
