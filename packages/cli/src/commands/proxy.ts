@@ -1,4 +1,4 @@
-import type { RunProxyOptions } from '@model-data-collector/server';
+import type { RunProxyOptions } from '@model-data-collector/server/internal';
 import type { Command } from 'commander';
 import { startRetentionSchedule } from '../retention-schedule.js';
 import { exitWhenDone, intOption, logFormat } from './options.js';
@@ -56,7 +56,7 @@ export function registerProxy(program: Command): void {
     )
     .action(async (opts: ProxyFlags, cmd: Command) => {
       logFormat(opts.logFormat);
-      const { runProxy } = await import('@model-data-collector/server');
+      const { runProxy } = await import('@model-data-collector/server/internal');
       const stopRetention = startRetentionSchedule({ workspace: workspaceOption(cmd), file: opts.file });
       const code = await runProxy({
         target: opts.target,

@@ -1,4 +1,4 @@
-import type { AuthMode } from '@model-data-collector/server';
+import type { AuthMode } from '@model-data-collector/server/internal';
 import type { Command } from 'commander';
 import { UsageError } from 'model-data-collector/internal';
 import { startRetentionSchedule } from '../retention-schedule.js';
@@ -54,7 +54,7 @@ export function registerServe(program: Command): void {
     .action(async (opts: ServeFlags, cmd: Command) => {
       // Loaded on use: the server (fastify, onnxruntime) stays out of every other command's start-up.
       logFormat(opts.logFormat);
-      const { runServe } = await import('@model-data-collector/server');
+      const { runServe } = await import('@model-data-collector/server/internal');
       const stopRetention = startRetentionSchedule({ workspace: workspaceOption(cmd), file: opts.file });
       const code = await runServe({
         file: opts.file,
