@@ -86,6 +86,19 @@ export function createMetrics(
     });
   }
   new Counter({
+    name: 'mdc_redactions_total',
+    help: 'Values and pattern matches replaced by data_collector.redact rules, by collection and rule',
+    labelNames: ['collection', 'rule'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const collection of runtime.collectionNames) {
+        for (const [rule, n] of runtime.collection(collection).redactor?.counts ?? [])
+          this.inc({ collection, rule }, n);
+      }
+    },
+  });
+  new Counter({
     name: 'mdc_collection_errors_total',
     help: 'Payload-logging errors (the request was still answered)',
     labelNames: ['collection'] as const,

@@ -7,6 +7,7 @@ import { CollectorClosedError } from '../errors.js';
 import { EventEncoder, type EventFields, eventTime } from '../event.js';
 import { joinPath, nextPeriodStart, periodStart, rolledFolder } from '../layout.js';
 import type { RawItem } from '../pipeline/queue.js';
+import { type Redactor, redactorFor } from '../redact/index.js';
 import { isSampled } from '../sampling.js';
 import { type CollectionStats, emptyStats } from '../stats.js';
 import type { DataCollectorRuntime } from './runtime.js';
@@ -53,6 +54,8 @@ export interface EmitInput {
 /** One collection inside a runtime; Collectors with the same name share it. */
 export class Collection {
   readonly stats: CollectionStats = emptyStats();
+  /** The `data_collector.redact` rules that apply to this collection; undefined when none do. */
+  readonly redactor: Redactor | undefined;
   /** Errors handler set by a Collector of this collection (first one wins). */
   onError: ((err: Error) => void) | undefined;
   private readonly encoder: EventEncoder;
@@ -76,6 +79,7 @@ export class Collection {
     source: string,
   ) {
     this.encoder = new EventEncoder(source, name, runtime.modelVersion);
+    this.redactor = enabled ? redactorFor(runtime, name) : undefined;
   }
 
   /** The collection's folder relative to its datastore, e.g. `modelDataCollector/ep/dep/model_inputs`. */
@@ -109,6 +113,8 @@ export class Collection {
 
   /** Serializes one event and queues it. Never waits on I/O; throws MDC_QUEUE_FULL when the queue is full. */
   emit(input: EmitInput): void {
+    // Before anything else: nothing unredacted may be queued, merged, spooled or written.
+    if (this.redactor) input = this.redactor.apply(input);
     const target = this.target!;
     const rt = this.runtime;
     const now = input.time ?? rt.clock();
