@@ -9,14 +9,11 @@ import {
   datastoreLocation,
   getDatastore,
   InvalidPathError,
-  isAzuremlUri,
-  isS3Uri,
   joinPath,
   localDatastoreRoot,
+  locateDatastoreUri,
   MissingPackageError,
   PathNotFoundError,
-  parseAzuremlUri,
-  resolveS3Uri,
   type Workspace,
 } from 'model-data-collector/internal';
 
@@ -260,25 +257,17 @@ function cloudStorage(ws: Workspace, name: string, config: CloudConfig): Storage
  * `s3://bucket/path` (a datastore of that bucket, see `resolveS3Uri`), or a plain path inside the default datastore.
  */
 export function resolveLocation(ws: Workspace, target = ''): Location {
-  if (isAzuremlUri(target)) {
-    const p = parseAzuremlUri(target);
-    return {
-      storage: datastoreStorage(ws, p.datastore),
-      path: p.path,
-      datastore: p.datastore,
-      uri: `azureml://datastores/${p.datastore}/paths/${p.path}`,
-    };
+  // The same resolution as the write side's data.path (the SDK's locateDatastoreUri).
+  const loc = locateDatastoreUri(ws, target);
+  if (loc) {
+    const storage = loc.defined
+      ? datastoreStorage(ws, loc.datastore)
+      : cloudStorage(ws, loc.datastore, loc.config as CloudConfig);
+    return { storage, path: loc.path, datastore: loc.datastore, uri: loc.uri(loc.path) };
   }
   if (/^file:\/\//i.test(target)) {
     const abs = fileURLToPath(target);
     return { storage: new LocalStorage(abs), path: '', uri: target };
-  }
-  if (isS3Uri(target)) {
-    const s3 = resolveS3Uri(ws, target);
-    const storage = ws.datastores.has(s3.datastore)
-      ? datastoreStorage(ws, s3.datastore)
-      : cloudStorage(ws, s3.datastore, s3.config);
-    return { storage, path: s3.path, datastore: s3.datastore, uri: s3.uri(s3.path) };
   }
   if (/^(https?|wasbs?|abfss?):\/\//i.test(target)) {
     throw new InvalidPathError(

@@ -1,16 +1,18 @@
 // The bounded queue: drop-newest when full, flush/shutdown semantics, retries, and batching by size and time.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { EventEncoder, type EventFields } from '../src/event.js';
 import {
   BasicCorrelationContext,
   Collector,
+  DataCollectorRuntime,
   type FileBatch,
   type FileResult,
   LocalFileSink,
   type MdcError,
   MemorySink,
+  QueueFullError,
   type Sink,
 } from '../src/internal.js';
 import { BatchQueue } from '../src/pipeline/queue.js';
@@ -508,5 +510,92 @@ describe('batching', () => {
     const text = sink.files.get('x.jsonl') ?? '';
     assert.equal(text.split('\n').length, 2, 'one line, ending in a newline');
     assert.match(text, /"correlationid":"c"/);
+  });
+});
+
+describe('the queue-to-datastore contract', () => {
+  it('a hung datastore cannot make flush() wait forever: MDC_WRITE_TIMEOUT, counted, for its collection only', async () => {
+    // A real hung write holds a socket or a file operation that keeps the process alive; so does this interval.
+    const alive = setInterval(() => {}, 1000);
+    after(() => clearInterval(alive));
+    const hung: Sink = {
+      description: 'hung',
+      write: () => new Promise<FileResult>(() => {}),
+      close: async () => {},
+    };
+    const rt = makeRuntime({ sink: hung, writeTimeoutMs: 200, maxTries: 5 });
+    const errors: MdcError[] = [];
+    const c = new Collector({
+      name: 'model_inputs',
+      runtime: rt,
+      onError: (e) => errors.push(e as MdcError),
+    });
+    for (let i = 0; i < 3; i++) c.collect([{ i }]);
+    const started = Date.now();
+    await rt.flush();
+    assert.ok(Date.now() - started < 10_000, 'flush() returned');
+    assert.equal(c.stats().failed, 3);
+    assert.equal(c.stats().written, 0);
+    assert.equal(rt.stats().queue.timeouts, 1);
+    assert.equal(rt.stats().queue.retries, 0, 'a timed-out write is not retried (it may still land)');
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['MDC_WRITE_TIMEOUT'],
+    );
+    assert.match(errors[0]!.message, /hung: a write of 3 event\(s\) did not finish within 200 ms/);
+  });
+
+  it('takes the write timeout from MDC_WRITE_TIMEOUT_MS and refuses a bad one', () => {
+    const env = { MDC_WRITE_TIMEOUT_MS: '1234' };
+    const rt = new DataCollectorRuntime({ workspace: tempDir(), handleProcessExit: false }, env);
+    assert.equal(rt.queue.options.writeTimeoutMs, 1234);
+    const err = catchMdc(
+      () =>
+        new DataCollectorRuntime(
+          { workspace: tempDir(), handleProcessExit: false },
+          { MDC_WRITE_TIMEOUT_MS: '0' },
+        ),
+    );
+    assert.equal(err.code, 'MDC_INVALID_ENV');
+  });
+
+  it("hands each file's batch with what the queue knows, and counts a datastore's drops for the owning collection", async () => {
+    const seen: { path: string; events: number; collection: string; periodEnd: number; bytes: number }[] = [];
+    const inner = new MemorySink();
+    const sink: Sink = {
+      description: 'partial',
+      async write(batch) {
+        const bytes = batch.chunks.reduce((n, c) => n + c.byteLength, 0);
+        seen.push({ ...batch, bytes });
+        assert.equal(bytes, batch.bytes, 'bytes is the sum of the chunks');
+        await inner.write(batch);
+        // The outputs' datastore keeps one event of its batch and drops the rest, as a full spool would.
+        if (batch.collection === 'model_outputs')
+          return { dropped: batch.events - 1, error: new QueueFullError('model_outputs', 1, 'test') };
+        return { dropped: 0 };
+      },
+      close: async () => {},
+    };
+    const rt = makeRuntime({ sink });
+    const inErrors: Error[] = [];
+    const outErrors: Error[] = [];
+    const inputs = new Collector({ name: 'model_inputs', runtime: rt, onError: (e) => inErrors.push(e) });
+    const outputs = new Collector({ name: 'model_outputs', runtime: rt, onError: (e) => outErrors.push(e) });
+    for (let i = 0; i < 4; i++) outputs.collect([{ p: i }], inputs.collect([{ i }, { i: i + 1 }]));
+    await rt.flush();
+    const byCollection = Object.fromEntries(seen.map((s) => [s.collection, s]));
+    assert.equal(byCollection.model_inputs!.events, 4);
+    assert.equal(byCollection.model_outputs!.events, 4);
+    assert.equal(
+      byCollection.model_inputs!.periodEnd,
+      Date.UTC(2024, 2, 5, 19),
+      'the hour folder ends at 19:00',
+    );
+    assert.match(byCollection.model_inputs!.path, /model_inputs\/2024\/03\/05\/18\/inst\.jsonl$/);
+    assert.equal(inputs.stats().written, 4);
+    assert.equal(outputs.stats().written, 1);
+    assert.equal(outputs.stats().failed, 3);
+    assert.equal(inErrors.length, 0, 'the inputs lost nothing and hear of nothing');
+    assert.equal(outErrors.length, 1, 'the error reaches the collection that owns the events');
   });
 });
