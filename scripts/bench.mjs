@@ -27,6 +27,11 @@ const benches = [
     what: 'mdc proxy turning 10-row Open Inference Protocol requests into model_inputs/model_outputs rows vs request/response only (target >= 0.9)',
   },
   {
+    name: 'stream',
+    script: 'packages/server/bench/stream-bench.mjs',
+    what: 'OpenAI-compatible streams through mdc proxy vs direct: first byte p50 (target within 2 ms) and tokens/s at 64 concurrent streams (target >= 0.95)',
+  },
+  {
     name: 'drift',
     script: 'packages/monitor/bench/drift-bench.mjs',
     what: 'mdc monitor drift: 1M production rows × 25 columns against a 100k-row reference (target < 10 s)',
