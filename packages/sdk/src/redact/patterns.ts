@@ -9,6 +9,10 @@ export interface BuiltinPattern {
   readonly regex: RegExp;
   /** A cheap test on a whole text: false means the pattern cannot match anywhere in it. */
   readonly mayMatch: (text: string) => boolean;
+  /** Fewest ASCII digits a match holds: a string with fewer is not searched. */
+  readonly minDigits: number;
+  /** A character every match holds: a string without it is not searched. */
+  readonly needs?: string;
   /** Second check on a candidate match (checksums, digit counts): the length of its valid prefix, 0 for none. */
   readonly accept?: (match: string) => number;
 }
@@ -134,7 +138,7 @@ export function ibanValid(s: string): boolean {
   return rem === 1;
 }
 
-function digitCount(s: string): number {
+export function digitCount(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -156,12 +160,15 @@ export const BUILTIN_PATTERNS: Readonly<Record<BuiltinPatternName, BuiltinPatter
     regex:
       /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
     mayMatch: (text) => text.includes('@'),
+    minDigits: 0,
+    needs: '@',
   },
   // 13 to 19 digits, optionally grouped by single spaces or dashes, that pass the Luhn check.
   credit_card: {
     name: 'credit_card',
     regex: /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g,
     mayMatch: hasDigit,
+    minDigits: 13,
     accept: (m) => (luhnValid(m) ? m.length : 0),
   },
   // Country code, check digits, then 11 to 30 letters or digits, compact or in the print form's groups of 4.
@@ -171,6 +178,7 @@ export const BUILTIN_PATTERNS: Readonly<Record<BuiltinPatternName, BuiltinPatter
     regex:
       /(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?)(?![A-Za-z0-9])/g,
     mayMatch: hasDigit,
+    minDigits: 2,
     accept: (m) => {
       for (let s = m; ; ) {
         if (ibanValid(s)) return s.length;
@@ -187,6 +195,7 @@ export const BUILTIN_PATTERNS: Readonly<Record<BuiltinPatternName, BuiltinPatter
     regex:
       /(?<![\w.,+-])(?:\+[1-9][0-9]{0,2}[ .-]?)?(?:\([0-9]{1,4}\)[ .-]?|[0-9]{2,4}[ .-])?[0-9]{2,4}[ .-]?[0-9]{3,4}(?:[ .-]?[0-9]{3,4})?(?![\w]|[.,][0-9])/g,
     mayMatch: hasDigit,
+    minDigits: 7,
     accept: (m) => {
       const n = digitCount(m);
       return n >= 7 && n <= 15 && !IPV4.test(m) ? m.length : 0;
@@ -196,6 +205,8 @@ export const BUILTIN_PATTERNS: Readonly<Record<BuiltinPatternName, BuiltinPatter
     name: 'ipv4',
     regex: new RegExp(`(?<![0-9.])${IPV4_SOURCE}(?![0-9]|\\.[0-9])`, 'g'),
     mayMatch: (text) => text.includes('.'),
+    minDigits: 4,
+    needs: '.',
   },
 };
 

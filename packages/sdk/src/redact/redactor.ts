@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { isJsonSpace, skipSpace, stringEnd, stringValue, valueEnd } from './json-scan.js';
-import { BUILTIN_PATTERNS, isBuiltinPattern } from './patterns.js';
+import { BUILTIN_PATTERNS, digitCount, isBuiltinPattern } from './patterns.js';
 import type { RedactAction, RedactRule } from './rules.js';
 import { compileUserRegex } from './user-regex.js';
 
@@ -13,7 +13,11 @@ interface Action {
 }
 
 interface Pattern extends Action {
+  /** False when the pattern cannot match anywhere in a whole event's text (then no string is searched). */
   readonly mayMatch: (text: string) => boolean;
+  /** Fewest digits, and a character, a matching string must hold (cheap per-string checks). */
+  readonly minDigits: number;
+  readonly needs?: string;
   /** Appends the matches in `text` as [start, end, pattern]. */
   readonly find: (text: string, out: Match[]) => void;
 }
@@ -30,6 +34,8 @@ export class Redactor {
   readonly counts = new Map<string, number>();
   private readonly columns = new Map<string, Action>();
   private readonly patterns: Pattern[] = [];
+  /** Lengths of the column names: a key of another length is not compared. */
+  private readonly columnLengths = new Set<number>();
   private readonly key: Buffer | undefined;
 
   /**
@@ -43,12 +49,15 @@ export class Redactor {
         if (!this.columns.has(column)) {
           const mask = rule.replacement ?? '[REDACTED]';
           this.columns.set(column, { label: rule.label, action: rule.action, mask });
+          this.columnLengths.add(column.length);
         }
       }
       for (const source of rule.patterns) this.patterns.push(compilePattern(rule, source));
     }
-    this.key = rules.some((r) => r.action === 'hash') ? key?.() : undefined;
-    if (rules.some((r) => r.action === 'hash') && !this.key) throw new Error('action hash needs a key');
+    if (rules.some((r) => r.action === 'hash')) {
+      if (!key) throw new Error('action hash needs a key');
+      this.key = key();
+    }
   }
 
   /** `input` with its `json` redacted; the same object when nothing changed. */
@@ -75,7 +84,10 @@ export class Redactor {
       if (close === -1) break;
       const afterKey = skipSpace(text, close + 1);
       if (text.charCodeAt(afterKey) === 58) {
-        const column = columns?.get(stringValue(text, open, close));
+        const column =
+          columns && (escaped || this.columnLengths.has(close - open - 1))
+            ? columns.get(stringValue(text, open, close))
+            : undefined;
         if (!column) {
           i = close + 1;
           continue;
@@ -120,7 +132,15 @@ export class Redactor {
   /** Replaces the pattern matches in one string (earliest first; of two overlapping, the earlier one wins). */
   redactString(value: string, patterns: readonly Pattern[] = this.patterns): string {
     const matches: Match[] = [];
-    for (const p of patterns) p.find(value, matches);
+    let digits = -1;
+    for (const p of patterns) {
+      if (p.needs !== undefined && !value.includes(p.needs)) continue;
+      if (p.minDigits > 0) {
+        if (digits < 0) digits = digitCount(value);
+        if (digits < p.minDigits) continue;
+      }
+      p.find(value, matches);
+    }
     if (matches.length === 0) return value;
     if (matches.length > 1) matches.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let out = '';
@@ -137,6 +157,7 @@ export class Redactor {
   private replace(a: Action, value: string): string {
     if (a.action === 'mask') return a.mask;
     if (a.action === 'drop') return '';
+    // createHmac per value: copying precomputed pad states or one-shot crypto.hash measured no faster.
     return createHmac('sha256', this.key!).update(value).digest('hex');
   }
 
@@ -158,6 +179,8 @@ function compilePattern(rule: RedactRule, source: string): Pattern {
       ...base,
       mask: rule.replacement ?? `[REDACTED:${source}]`,
       mayMatch: b.mayMatch,
+      minDigits: b.minDigits,
+      needs: b.needs,
       find: (text, out) => {
         const re = b.regex;
         re.lastIndex = 0;
@@ -179,7 +202,10 @@ function compilePattern(rule: RedactRule, source: string): Pattern {
   const pattern: Pattern = {
     ...base,
     mask: rule.replacement ?? '[REDACTED]',
-    mayMatch: () => true,
+    // One linear pass over the whole event is cheaper than one per string when nothing matches; an anchored
+    // pattern can match a whole string without matching inside the event's text, so it is always searched.
+    mayMatch: re.anchored ? () => true : (text) => re.test(text),
+    minDigits: 0,
     find: (text, out) => {
       for (const [start, end] of re.matches(text)) out.push([start, end, pattern]);
     },

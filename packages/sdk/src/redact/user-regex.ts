@@ -6,6 +6,10 @@ export interface UserRegex {
   readonly source: string;
   /** Each match as [start, end) in UTF-16 units, left to right, not overlapping. */
   matches(text: string): Iterable<readonly [number, number]>;
+  /** Whether the pattern matches anywhere in `text`. */
+  test(text: string): boolean;
+  /** Whether the pattern has anchors (`^`, `$`, `\A`, `\z`): a match inside a string may then not be one inside a longer text. */
+  readonly anchored: boolean;
 }
 
 let engine: typeof RE2JS | undefined;
@@ -26,6 +30,8 @@ export function compileUserRegex(source: string): UserRegex {
   if (compiled.matcher('').find()) throw new Error('the pattern matches the empty string');
   return {
     source,
+    anchored: /[\^$]|\\[Az]/.test(source),
+    test: (text) => compiled.matcher(text).find(),
     *matches(text) {
       const m = compiled.matcher(text);
       while (m.find()) {

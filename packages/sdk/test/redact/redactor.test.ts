@@ -51,6 +51,22 @@ describe('Redactor on JSON text', () => {
     assert.equal(r.redactJson('"from: a@b.io"'), `"from: ${hmac('a@b.io')}"`);
   });
 
+  it('an anchored regex matches whole string values, though never the whole event text', () => {
+    const r = new Redactor(rules({ patterns: ['^[0-9]{3}-[0-9]{4}$'], action: 'mask' }));
+    assert.equal(
+      r.redactJson('{"a": "555-1234", "b": "x 555-1234"}'),
+      '{"a": "[REDACTED]", "b": "x 555-1234"}',
+    );
+    const u = new Redactor(rules({ patterns: ['[0-9]{3}-[0-9]{4}'], action: 'drop' }));
+    assert.equal(u.redactJson('{"a": "call 555-1234 now"}'), '{"a": "call  now"}');
+    assert.equal(u.redactJson('{"a": "nothing"}'), '{"a": "nothing"}');
+  });
+
+  it('finds a column whose key is written with escapes', () => {
+    const r = new Redactor(rules({ columns: ['EMAIL'], action: 'mask' }));
+    assert.equal(r.redactJson('{"\\u0045MAIL": "a@b.io"}'), '{"\\u0045MAIL": "[REDACTED]"}');
+  });
+
   it('returns the very same string when nothing matches', () => {
     const r = new Redactor(rules({ patterns: ['email'], columns: ['EMAIL'], action: 'mask' }));
     const json = '[{"x": "no at sign here", "y": 1}]';
