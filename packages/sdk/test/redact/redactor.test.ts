@@ -148,3 +148,18 @@ describe('data_collector.redact validation', () => {
     ]);
   });
 });
+
+describe('HMAC-SHA256', () => {
+  it('equals node:crypto for keys and values of every length around the block sizes', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { HmacSha256 } = await import('../../src/redact/hmac.js');
+    for (const keyBytes of [1, 16, 32, 63, 64, 65, 200]) {
+      const key = randomBytes(keyBytes);
+      const h = new HmacSha256(key);
+      for (let n = 0; n < 200; n++) {
+        const value = n % 4 === 0 ? 'é😀x'.repeat(n) : randomBytes(n).toString('latin1');
+        assert.equal(h.hex(value), createHmac('sha256', key).update(value).digest('hex'), `${keyBytes}/${n}`);
+      }
+    }
+  });
+});
