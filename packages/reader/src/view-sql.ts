@@ -3,8 +3,22 @@ import type { TimeRange } from './time-range.js';
 
 /** The columns every row starts with, before the model's columns. */
 export const META_COLUMNS = ['time', 'correlationid', 'row_index', 'id', 'event_id', 'modelversion'] as const;
-/** Extra columns of payload collections (`request`/`response`, or anything not tabular). */
-export const PAYLOAD_COLUMNS = ['path', 'method', 'datacontenttype', 'data', 'data_uri'] as const;
+/**
+ * Extra columns of payload collections (`request`/`response`, or anything not tabular). `text` is the answer's
+ * text: an OpenAI-compatible completion's first choice (streamed answers are stored as one), or a text body;
+ * `streamstatus`, `ttftms` and `durationms` are a streamed answer's extension attributes.
+ */
+export const PAYLOAD_COLUMNS = [
+  'path',
+  'method',
+  'datacontenttype',
+  'data',
+  'data_uri',
+  'text',
+  'streamstatus',
+  'ttftms',
+  'durationms',
+] as const;
 
 /** What `datainblob` events become: rows of the payload they point at, or one row each with `data_uri`. */
 export type BlobMode = 'follow' | 'list';
@@ -97,7 +111,8 @@ function emptySql(plan: ViewPlan): string {
   ];
   if (plan.schema.kind === 'payload') {
     cols.push('NULL::VARCHAR AS path', 'NULL::VARCHAR AS method', 'NULL::VARCHAR AS datacontenttype');
-    cols.push('NULL::JSON AS data', 'NULL::VARCHAR AS data_uri');
+    cols.push('NULL::JSON AS data', 'NULL::VARCHAR AS data_uri', 'NULL::VARCHAR AS text');
+    cols.push('NULL::VARCHAR AS streamstatus', 'NULL::BIGINT AS ttftms', 'NULL::BIGINT AS durationms');
   } else {
     const names = modelColumnNames(plan.schema, plan.blobMode);
     for (const c of plan.schema.columns) cols.push(`NULL::${c.type} AS ${ident(names.get(c.name)!)}`);
@@ -170,6 +185,9 @@ function payloadSql(plan: ViewPlan): string {
     datacontenttype: 'VARCHAR',
     datainblob: 'VARCHAR',
     data: 'JSON',
+    streamstatus: 'VARCHAR',
+    ttftms: 'BIGINT',
+    durationms: 'BIGINT',
   })} WHERE ${where})`;
   const follow = plan.blobMode === 'follow' && plan.blobs.length > 0;
   const content = `try(decode(b.content))`;
@@ -188,9 +206,14 @@ function payloadSql(plan: ViewPlan): string {
     'e.datacontenttype',
     `${data} AS data`,
     `CASE WHEN e.datainblob = 'true' THEN e.data->>'$' END AS data_uri`,
+    'e.streamstatus',
+    'e.ttftms',
+    'e.durationms',
   ];
   const from = follow
     ? `${ev} e LEFT JOIN (SELECT parse_filename(filename) AS id, content FROM read_blob(${list(plan.blobs)})) b ON b.id = e.id`
     : `${ev} e`;
-  return `SELECT ${cols.join(', ')} FROM ${from}`;
+  const text = `CASE WHEN json_type(data) = 'VARCHAR' THEN data->>'$' WHEN data->>'$.object' IN ('chat.completion', 'text_completion') THEN coalesce(data->>'$.choices[0].message.content', data->>'$.choices[0].text') END`;
+  const out = [...PAYLOAD_COLUMNS].map((c) => (c === 'text' ? `${text} AS text` : c));
+  return `SELECT ${[...META_COLUMNS.map((c) => (c === 'time' ? '"time"' : c)), ...out].join(', ')} FROM (SELECT ${cols.join(', ')} FROM ${from})`;
 }

@@ -76,6 +76,10 @@ describe('files written by the reference system', () => {
           ],
         },
         data_uri: null,
+        text: null,
+        streamstatus: null,
+        ttftms: null,
+        durationms: null,
       },
     ]);
   });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type CollectedEvent, readEvents, startCli, tempDir } from './helpers/cli.js';
+import { type CollectedEvent, readEvents, runCli, startCli, tempDir } from './helpers/cli.js';
 import { CHAT_COMPLETION, bigBody as expectedBig, sleep, startLlmUpstream } from './helpers/llm-upstream.js';
 
 const DEPLOYMENT = `endpoint_name: llm-ep
@@ -35,7 +35,7 @@ async function startProxy(t: Parameters<typeof tempDir>[0], target: string, extr
   ]);
   const events = (collection: string) =>
     new Map(readEvents(ws, 'llm-ep', 'blue', collection).map((e) => [e.correlationid, e]));
-  return { cli, events };
+  return { cli, events, ws };
 }
 
 const CHAT_REQUEST = {
@@ -80,7 +80,7 @@ function streamAttributes(e: CollectedEvent) {
 
 test('mdc proxy passes an OpenAI-compatible stream through as it comes and collects the assembled completion and LLM rows', async (t) => {
   const up = await startLlmUpstream(t, { pauseMs: 15 });
-  const { cli, events } = await startProxy(t, up.url);
+  const { cli, events, ws } = await startProxy(t, up.url);
 
   // No buffering: the upstream sends its first piece and then waits until the client has it. A proxy that held
   // the answer back would never let it go on.
@@ -194,6 +194,22 @@ test('mdc proxy passes an OpenAI-compatible stream through as it comes and colle
   const streamedRow = (outputs.get('chat-1')!.data as { duration_ms: number; ttft_ms: number }[])[0]!;
   assert.ok(streamedRow.duration_ms >= 100 && streamedRow.ttft_ms < streamedRow.duration_ms);
   assert.ok(!inputs.has('events-1'), 'a request that is not an inference protocol gives no rows');
+
+  // mdc read response shows the answer's text and the stream's timing, streamed or not.
+  const read = runCli(['read', 'response', '--workspace', ws, '--format', 'jsonl']);
+  assert.equal(read.code, 0, read.stderr);
+  const rows = new Map(
+    read.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .map((r) => [r.correlationid, r]),
+  );
+  assert.equal(rows.get('chat-1')!.text, 'Héllo wörld 👋');
+  assert.equal(rows.get('chat-1')!.streamstatus, 'complete');
+  assert.equal(rows.get('chat-1')!.durationms, duration);
+  assert.equal(rows.get('chat-plain')!.text, 'Héllo wörld 👋');
+  assert.equal(rows.get('chat-plain')!.streamstatus, null);
 });
 
 test('mdc proxy collects what had arrived when the client hangs up or the server dies mid-stream, and caps what it keeps', async (t) => {
