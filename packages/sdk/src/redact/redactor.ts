@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { HmacSha256 } from './hmac.js';
 import { isJsonSpace, skipSpace, stringEnd, stringValue, valueEnd } from './json-scan.js';
 import { BUILTIN_PATTERNS, digitCount, isBuiltinPattern } from './patterns.js';
@@ -60,11 +61,24 @@ export class Redactor {
     }
   }
 
-  /** `input` with its `json` redacted; the same object when nothing changed. */
-  apply<T extends { readonly json?: string }>(input: T): T {
-    if (input.json === undefined) return input;
-    const json = this.redactJson(input.json);
-    return json === input.json ? input : { ...input, json };
+  /**
+   * `input` with its `json` redacted, or its `raw` bytes when they are text (a text body posted as
+   * application/octet-stream, the sidecar's compact format): patterns apply to that text. The same object when
+   * nothing changed; binary bytes are left alone.
+   */
+  apply<T extends { readonly json?: string; readonly raw?: Uint8Array }>(input: T): T {
+    if (input.json !== undefined) {
+      const json = this.redactJson(input.json);
+      return json === input.json ? input : { ...input, json };
+    }
+    if (input.raw === undefined || this.patterns.length === 0) return input;
+    const text = textOf(input.raw);
+    if (text === undefined) return input;
+    const redacted = this.redactString(
+      text,
+      this.patterns.filter((p) => p.mayMatch(text)),
+    );
+    return redacted === text ? input : { ...input, raw: Buffer.from(redacted) };
   }
 
   /** Redacts valid JSON text; returns the same string when nothing matched. */
@@ -168,6 +182,16 @@ export class Redactor {
     for (const name of this.columns.keys()) if (text.includes(name)) return true;
     return false;
   }
+}
+
+/** The bytes as text when they are UTF-8 with no control character but tab, CR and LF; else undefined. */
+function textOf(raw: Uint8Array): string | undefined {
+  if (!isUtf8(raw)) return undefined;
+  for (let i = 0; i < raw.byteLength; i++) {
+    const c = raw[i]!;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return undefined;
+  }
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
 }
 
 function compilePattern(rule: RedactRule, source: string): Pattern {

@@ -67,6 +67,20 @@ describe('Redactor on JSON text', () => {
     assert.equal(r.redactJson('{"\\u0045MAIL": "a@b.io"}'), '{"\\u0045MAIL": "[REDACTED]"}');
   });
 
+  it('redacts raw bytes that are text (an octet-stream text body), and leaves binary bytes alone', () => {
+    const r = new Redactor(rules({ patterns: ['email'], columns: ['EMAIL'], action: 'mask' }));
+    const text = r.apply({ raw: Buffer.from('EMAIL      AGE\nann@b.io   41\n') });
+    assert.equal(Buffer.from(text.raw!).toString(), 'EMAIL      AGE\n[REDACTED:email]   41\n');
+    const png = {
+      raw: Uint8Array.from([
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x61, 0x40, 0x62, 0x2e, 0x69, 0x6f,
+      ]),
+    };
+    assert.equal(r.apply(png), png);
+    const controls = { raw: Buffer.from('a@b.io\u0000') };
+    assert.equal(r.apply(controls), controls);
+  });
+
   it('returns the very same string when nothing matches', () => {
     const r = new Redactor(rules({ patterns: ['email'], columns: ['EMAIL'], action: 'mask' }));
     const json = '[{"x": "no at sign here", "y": 1}]';
