@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { InvalidOptionError } from 'model-data-collector/internal';
+import { InvalidOptionError, localDatastoreRoot, type Workspace } from 'model-data-collector/internal';
 import { limitSql, type Reader, type ResultStream } from './reader.js';
 import { type Cell, jsonText, plainText } from './values.js';
 import { sqlString } from './view-sql.js';
@@ -41,10 +42,31 @@ export function parseFormat(value: string): OutputFormat {
   return f as OutputFormat;
 }
 
+/**
+ * Refuses an `--out` that cannot be written (a folder, a missing folder) before any query runs, and one inside a
+ * local datastore: exported rows there would be read back as collected data.
+ */
+async function checkOut(out: string, ws: Workspace): Promise<void> {
+  const abs = resolve(out);
+  const kind = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory();
+  if ((await kind(abs)) === true) throw new InvalidOptionError(`--out ${out} is a folder: name a file`);
+  if ((await kind(dirname(abs))) !== true)
+    throw new InvalidOptionError(`--out ${out}: the folder ${dirname(abs)} does not exist`);
+  for (const [name, ds] of ws.datastores) {
+    if (ds.type !== 'local') continue;
+    const rel = relative(localDatastoreRoot(ws, ds), abs);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel))
+      throw new InvalidOptionError(
+        `--out ${out} is inside datastore ${name}: its rows would be read back as collected data; write elsewhere`,
+      );
+  }
+}
+
 /** Runs `sql` (views already prepared) and writes its result as a table, CSV, JSON lines or Parquet. */
 export async function writeResult(reader: Reader, sql: string, options: WriteOptions): Promise<WriteResult> {
   const { format, out } = options;
   if (format === 'parquet' && !out) throw new InvalidOptionError('--format parquet needs --out FILE');
+  if (out !== undefined) await checkOut(out, reader.workspace);
   const progress = startProgress(reader, options.onProgress);
   try {
     if (format === 'parquet') {

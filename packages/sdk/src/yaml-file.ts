@@ -84,5 +84,7 @@ function toIssue(issue: z.core.$ZodIssue): ConfigIssue {
   const path = issue.path
     .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i === 0 ? '' : '.'}${String(seg)}`))
     .join('');
-  return { path, message: issue.message };
+  // A bad record key (a collection name) says why, not zod's "Invalid key in record".
+  const why = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+  return { path, message: why ? `${why}; got ${JSON.stringify(issue.path.at(-1))}` : issue.message };
 }

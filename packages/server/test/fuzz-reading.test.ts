@@ -3,12 +3,11 @@
 // studio API requests. What must hold: no crash, no 5xx, coded refusals, and every valid event among the bad lines
 // read exactly once. MDC_FUZZ_COUNT / MDC_FUZZ_SEED as in fuzz-http.test.ts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, ensureBuilt, ROOT, runCli, tempDir } from './helpers/cli.js';
+import { runCli, startStudioCli, tempDir } from './helpers/cli.js';
 import { fuzzCount, fuzzSeed, Prng, sampleJson, TRAVERSAL_NAMES } from './helpers/fuzz.js';
 
 const COUNT = fuzzCount(500);
@@ -235,27 +234,7 @@ test(`fuzz: ${COUNT} malformed .jsonl lines read by mdc read, with valid events 
   );
 
   // The studio API over the same workspace: malformed requests, and valid ones interleaved.
-  ensureBuilt();
-  const child = spawn(process.execPath, [BIN, 'studio', '--workspace', ws, '--port', '0'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /mdc studio: (http:\/\/\S+?)\/?\n/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`mdc studio exited ${code}: ${err}`)));
-  });
+  const { url: base, child, stderr } = await startStudioCli(t, ['--workspace', ws, '--port', '0']);
   const file = `modelDataCollector/fz0/blue/model_inputs/${new Date(T0).toISOString().slice(0, 13).replace(/[-T]/g, '/')}/fuzz-instance.jsonl`;
   const names = [
     ...TRAVERSAL_NAMES.map((n) => encodeURIComponent(n)),
@@ -364,5 +343,5 @@ test(`fuzz: ${COUNT} malformed .jsonl lines read by mdc read, with valid events 
   t.diagnostic(
     `studio API: ${studioCount} requests (seed ${SEED}) → ${[...statuses].map(([k, n]) => `${k}: ${n}`).join(', ')}`,
   );
-  assert.equal(child.exitCode, null, `the studio is still running: ${err}`);
+  assert.equal(child.exitCode, null, `the studio is still running: ${stderr()}`);
 });

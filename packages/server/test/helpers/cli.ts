@@ -205,3 +205,33 @@ export function readEvents(
 
 /** Finds a free TCP port on 127.0.0.1 (for tests that need to know it before starting). */
 export { freePort } from '@model-data-collector/test-support/temp';
+
+/** Starts `mdc studio <args>` and resolves with its base URL (no trailing slash) once it prints it. */
+export async function startStudioCli(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  args: string[],
+): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
+  ensureBuilt();
+  const child = spawn(process.execPath, [BIN, 'studio', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /mdc studio: (http:\/\/\S+?)\/?\n/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`mdc studio exited ${code}: ${err}`)));
+  });
+  return { url, child, stderr: () => err };
+}
