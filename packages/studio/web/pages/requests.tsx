@@ -119,6 +119,29 @@ function RequestView(props: { id: string }) {
   );
 }
 
+/**
+ * An answer's text (an LLM completion, streamed or not) above its JSON, with a streamed answer's timing: how it
+ * ended, time to first byte and duration.
+ */
+function AnswerText(props: { row: readonly unknown[]; col: (name: string) => number }) {
+  const { row, col } = props;
+  const text = col('text') >= 0 ? row[col('text')] : null;
+  // A text body is its own data: shown once, as JSON below.
+  if (typeof text !== 'string' || typeof row[col('data')] === 'string') return null;
+  const streamed = col('streamstatus') >= 0 ? row[col('streamstatus')] : null;
+  return (
+    <div data-testid="answer-text">
+      <pre class="json answer">{text}</pre>
+      {streamed != null && (
+        <p class="muted small" data-testid="stream-timing">
+          streamed, {String(streamed)} · first byte {String(row[col('ttftms')] ?? '?')} ms · done in{' '}
+          {String(row[col('durationms')] ?? '?')} ms
+        </p>
+      )}
+    </div>
+  );
+}
+
 function CollectionPanel(props: { name: string; c?: RequestCollection }) {
   const c = props.c;
   if (!c)
@@ -151,6 +174,7 @@ function CollectionPanel(props: { name: string; c?: RequestCollection }) {
                 </code>
               </div>
             )}
+            <AnswerText row={r} col={col} />
             {r[col('data_uri')] ? (
               <p class="small">
                 Stored separately: <code>{String(r[col('data_uri')])}</code>
