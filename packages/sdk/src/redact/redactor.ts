@@ -225,10 +225,17 @@ function compilePattern(rule: RedactRule, source: string): Pattern {
   const pattern: Pattern = {
     ...base,
     mask: rule.replacement ?? '[REDACTED]',
-    // One linear pass over the whole event is cheaper than one per string when nothing matches; an anchored
-    // pattern can match a whole string without matching inside the event's text, so it is always searched.
-    mayMatch: re.anchored ? () => true : (text) => re.test(text),
+    // A leading literal is looked for with indexOf. Else one RE2 pass over the whole event is cheaper than one
+    // per string when nothing matches; an anchored pattern can match a whole string without matching inside the
+    // event's text, so it is always searched.
+    mayMatch:
+      re.prefix !== undefined
+        ? (text) => text.includes(re.prefix!)
+        : re.anchored
+          ? () => true
+          : (text) => re.test(text),
     minDigits: 0,
+    needs: re.prefix,
     find: (text, out) => {
       for (const [start, end] of re.matches(text)) out.push([start, end, pattern]);
     },

@@ -8,6 +8,8 @@ export interface UserRegex {
   matches(text: string): Iterable<readonly [number, number]>;
   /** Whether the pattern matches anywhere in `text`. */
   test(text: string): boolean;
+  /** Text every match starts with (the pattern's leading literal), when it has one: a cheap first check. */
+  readonly prefix: string | undefined;
   /** Whether the pattern has anchors (`^`, `$`, `\A`, `\z`): a match inside a string may then not be one inside a longer text. */
   readonly anchored: boolean;
 }
@@ -30,6 +32,7 @@ export function compileUserRegex(source: string): UserRegex {
   if (compiled.matcher('').find()) throw new Error('the pattern matches the empty string');
   return {
     source,
+    prefix: literalPrefix(source),
     anchored: /[\^$]|\\[Az]/.test(source),
     test: (text) => compiled.matcher(text).find(),
     *matches(text) {
@@ -41,4 +44,18 @@ export function compileUserRegex(source: string): UserRegex {
       }
     },
   };
+}
+
+/**
+ * The literal text every match of `source` starts with: its leading characters up to the first that is special
+ * in RE2, less the last one when a quantifier that allows zero follows it. None when the pattern has an
+ * alternation anywhere (an alternative could start otherwise) or flags.
+ */
+export function literalPrefix(source: string): string | undefined {
+  if (source.includes('|')) return undefined;
+  let end = 0;
+  while (end < source.length && !'\\.+*?()[]{}^$'.includes(source[end]!)) end++;
+  const next = source[end];
+  if (next === '?' || next === '*' || next === '{') end--;
+  return end > 0 ? source.slice(0, end) : undefined;
 }

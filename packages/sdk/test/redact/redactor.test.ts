@@ -163,6 +163,19 @@ describe('data_collector.redact validation', () => {
   });
 });
 
+describe("a user pattern's leading literal", () => {
+  it('is the text every match starts with, or none', async () => {
+    const { literalPrefix } = await import('../../src/redact/user-regex.js');
+    assert.equal(literalPrefix('ACC-[0-9]{8}'), 'ACC-');
+    assert.equal(literalPrefix('ab?c'), 'a');
+    assert.equal(literalPrefix('ab+'), 'ab');
+    assert.equal(literalPrefix('a{2}b'), undefined);
+    assert.equal(literalPrefix('(?i)acc-[0-9]+'), undefined);
+    assert.equal(literalPrefix('ACC-1|BCC-2'), undefined);
+    assert.equal(literalPrefix('\\d{4}'), undefined);
+  });
+});
+
 describe('HMAC-SHA256', () => {
   it('equals node:crypto for keys and values of every length around the block sizes', async () => {
     const { randomBytes } = await import('node:crypto');
