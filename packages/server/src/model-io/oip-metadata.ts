@@ -28,17 +28,22 @@ export interface OipMetadataOptions {
  * `<tensor>_<i>`) and is retried only after `retryAfterMs`.
  */
 export class OipMetadataCache {
-  private readonly entries = new Map<string, MetadataEntry>();
+  /** By model name, then version (undefined for none). */
+  private readonly entries = new Map<string, Map<string | undefined, MetadataEntry>>();
 
   constructor(private readonly options: OipMetadataOptions) {}
 
   names(model: { name: string; version?: string }, authorization?: string): Promise<TensorNames> {
-    const path = metadataPath(model);
-    const cached = this.entries.get(path);
+    let versions = this.entries.get(model.name);
+    const cached = versions?.get(model.version);
     if (cached && cached.expires > Date.now()) return cached.names;
     const entry: MetadataEntry = { names: NO_NAMES, expires: Number.POSITIVE_INFINITY, known: undefined };
-    this.entries.set(path, entry);
-    entry.names = this.fetch(path, authorization, entry);
+    if (versions === undefined) {
+      versions = new Map();
+      this.entries.set(model.name, versions);
+    }
+    versions.set(model.version, entry);
+    entry.names = this.fetch(metadataPath(model), authorization, entry);
     return entry.names;
   }
 
@@ -47,8 +52,12 @@ export class OipMetadataCache {
    * an exchange needs no promise; undefined when {@link names} must be asked.
    */
   known(model: { name: string; version?: string }): TensorNames | undefined {
-    const cached = this.entries.get(metadataPath(model));
-    return cached !== undefined && cached.expires > Date.now() ? cached.known : undefined;
+    const cached = this.entries.get(model.name)?.get(model.version);
+    if (cached === undefined) return undefined;
+    // Answers stand for good (expires is Infinity); only a failure is asked again after a while.
+    return cached.expires === Number.POSITIVE_INFINITY || cached.expires > Date.now()
+      ? cached.known
+      : undefined;
   }
 
   private async fetch(

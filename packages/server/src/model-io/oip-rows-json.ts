@@ -33,7 +33,7 @@ const MAX_CACHED_TENSORS = 1000;
  * row-object path, so the stored bytes never depend on which path ran.
  */
 export class OipRowsJson {
-  /** Per tensor width and name, the columns for each set of given names seen (models may share tensor names). */
+  /** Per tensor name, the columns of each width and given names seen (models may share tensor names). */
   private readonly columns = new Map<string, TensorColumns[]>();
   private cachedTensors = 0;
 
@@ -42,6 +42,7 @@ export class OipRowsJson {
     const first = tensors[0]!;
     const n = first.shape.length === 0 ? 1 : first.shape[0]!;
     const layout: TensorColumns[] = new Array(tensors.length);
+    const values: (readonly string[])[] = new Array(tensors.length);
     for (let k = 0; k < tensors.length; k++) {
       const t = tensors[k]!;
       const tn = t.shape.length === 0 ? 1 : t.shape[0]!;
@@ -54,39 +55,23 @@ export class OipRowsJson {
       if (width === 0) return undefined;
       const spec = this.tensorColumns(t, width, namer);
       if (!spec.plain) return undefined;
+      const texts = valueTexts(t.data);
+      if (texts === undefined) return undefined;
       layout[k] = spec;
+      values[k] = texts;
     }
     if (n === 0) return { json: '[]', rowCount: 0 };
     if (tensors.length > 1 && !distinct(layout)) return undefined;
     let json = '[';
     for (let r = 0; r < n; r++) {
       let row = r === 0 ? '{' : ',{';
-      for (let k = 0; k < tensors.length; k++) {
+      for (let k = 0; k < layout.length; k++) {
         const spec = layout[k]!;
         const keys = k === 0 ? spec.firstKeys : spec.keys;
-        const data = tensors[k]!.data;
+        const texts = values[k]!;
         const width = spec.width;
         const base = r * width;
-        for (let j = 0; j < width; j++) {
-          const v = data[base + j];
-          let text: string;
-          switch (typeof v) {
-            case 'number':
-              // JSON.stringify's own rule: a number as the shortest round-trip text, non-finite as null.
-              text = Number.isFinite(v) ? `${v}` : 'null';
-              break;
-            case 'string':
-              text = JSON.stringify(v);
-              break;
-            case 'boolean':
-              text = v ? 'true' : 'false';
-              break;
-            default:
-              if (v !== null) return undefined;
-              text = 'null';
-          }
-          row += keys[j]! + text;
-        }
+        for (let j = 0; j < width; j++) row += keys[j]! + texts[base + j]!;
       }
       json += `${row}}`;
     }
@@ -96,13 +81,15 @@ export class OipRowsJson {
   private tensorColumns(t: OipTensor, width: number, namer: ColumnNamer): TensorColumns {
     // A 1-D tensor, or [N, 1], is one column named as the tensor; [N, F] asks the namer.
     const given = t.shape.length === 2 && width > 1 ? namer(t, width) : undefined;
-    const key = `${width}\u0000${t.name}`;
-    const seen = this.columns.get(key);
+    const seen = this.columns.get(t.name);
     if (seen !== undefined) {
-      for (const spec of seen) if (spec.given === given) return spec;
+      for (let i = 0; i < seen.length; i++) {
+        const spec = seen[i]!;
+        if (spec.width === width && spec.given === given) return spec;
+      }
     }
     const names =
-      width === 1 && t.shape.length <= 2
+      width === 1
         ? [t.name]
         : given && given.length === width
           ? given
@@ -123,10 +110,36 @@ export class OipRowsJson {
       this.cachedTensors = 0;
     }
     this.cachedTensors++;
-    if (seen !== undefined && this.columns.has(key)) seen.push(spec);
-    else this.columns.set(key, [spec]);
+    if (seen !== undefined && this.columns.has(t.name)) seen.push(spec);
+    else this.columns.set(t.name, [spec]);
     return spec;
   }
+}
+
+/**
+ * The JSON text of each value, as JSON.stringify writes it in a row (a number as its shortest round-trip form,
+ * a non-finite one as null); undefined when a value is not a JSON scalar.
+ */
+function valueTexts(data: readonly unknown[]): readonly string[] | undefined {
+  let strings = false;
+  let fractions = false;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    const type = typeof v;
+    if (type === 'number') {
+      // Also true for NaN and ±Infinity, which JSON.stringify writes as null.
+      if (((v as number) | 0) !== v) fractions = true;
+    } else if (type === 'string') strings = true;
+    else if (type !== 'boolean' && v !== null) return undefined;
+  }
+  if (strings) return data.map((v) => JSON.stringify(v));
+  // Doubles: one JSON.stringify of the whole tensor writes them faster than a string per number (most miss
+  // V8's number-to-string cache); no number, boolean or null holds a comma.
+  if (fractions) return JSON.stringify(data).slice(1, -1).split(',');
+  // 32-bit integers, booleans and null are their own text, from V8's caches.
+  const texts: string[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) texts[i] = `${data[i]}`;
+  return texts;
 }
 
 /**
