@@ -1,7 +1,22 @@
 #!/usr/bin/env node
 // npm run bench -- proxy: req/s of mdc proxy turning Open Inference Protocol exchanges into model_inputs /
-// model_outputs rows (--model-io auto) vs the same proxy logging request/response only. 10-row requests to a
-// Node OIP model server; alternating rounds; the median of the per-round ratios (target >= 0.9).
+// model_outputs rows (--model-io auto) vs the same proxy logging request/response only (target >= 0.9), 10-row
+// requests to a Node OIP model server. Same-time A/B: every proxy runs at once, pinned to core 0 (the load
+// generator and the model server share the other cores), and each round loads each proxy in turn for a short
+// time, the order rotating; a ratio is the median of the rounds' ratios. The proxy's CPU per request (all its
+// threads, from /proc) is the steadier figure when other jobs share the machine.
+//
+// Two floors run next to them (BENCH_FLOOR=0 leaves them out), through proxy-floor-preload.mjs: `parse`, the
+// model-io proxy reading the tensors of each exchange but emitting nothing, and `constant`, the model-io proxy
+// emitting ready-made rows (the same bytes as the real ones) with no extraction at all: the two extra events'
+// cost, which no extraction can go under.
+//
+// Part 2 (proxy-model-io-micro.mjs) times the steps of one exchange in a single process, without HTTP.
+//
+// Environment: BENCH_ROUNDS (10), BENCH_DURATION_S (2 s per proxy per round), BENCH_CONNECTIONS (32),
+// BENCH_ROWS (10), BENCH_PIN=0 (no taskset), BENCH_PROFILE=DIR (each proxy writes a V8 CPU profile there;
+// its numbers are then not comparable with other runs).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +25,13 @@ import { cores, cpuSeconds, median, pin, pinSelf, startServer, stopServer } from
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
-const durationS = Number(process.env.BENCH_DURATION_S ?? 3);
+const durationS = Number(process.env.BENCH_DURATION_S ?? 2);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
+const ROWS = Number(process.env.BENCH_ROWS ?? 10);
+const floors = process.env.BENCH_FLOOR !== '0';
+const profileDir = process.env.BENCH_PROFILE;
+const FLOOR_PRELOAD = fileURLToPath(new URL('proxy-floor-preload.mjs', import.meta.url));
 
 let autocannon;
 try {
@@ -48,7 +67,7 @@ const s = createServer((req, res) => {
       const label = [];
       const p = [];
       for (let i = 0; i < n; i++) {
-        const y = t.data[i * 4] > 40 ? 1 : 0;
+        const y = t.data[i][0] > 40 ? 1 : 0;
         label.push(y);
         p.push(y ? 0.2 : 0.8, y ? 0.8 : 0.2);
       }
@@ -66,7 +85,6 @@ s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.
 `;
 writeFileSync(join(work, 'target.mjs'), TARGET);
 
-const ROWS = 10;
 const body = JSON.stringify({
   inputs: [
     {
@@ -78,6 +96,23 @@ const body = JSON.stringify({
     { name: 'id', shape: [ROWS], datatype: 'INT64', data: Array.from({ length: ROWS }, (_, i) => i) },
   ],
 });
+
+// The rows the model-io proxy writes for that request and the model server's answer (for the constant floor).
+const inputRows = JSON.stringify(
+  Array.from({ length: ROWS }, (_, i) => ({
+    age: 25 + i * 3,
+    income: 30000 + i * 1000,
+    limit: 5000 + i * 250,
+    months: 12 + i,
+    id: i,
+  })),
+);
+const outputRows = JSON.stringify(
+  Array.from({ length: ROWS }, (_, i) =>
+    25 + i * 3 > 40 ? { label: 1, p_no: 0.2, p_yes: 0.8 } : { label: 0, p_no: 0.8, p_yes: 0.2 },
+  ),
+);
+const FLOOR_ENV = { MDC_BENCH_INPUT_ROWS: inputRows, MDC_BENCH_OUTPUT_ROWS: outputRows };
 
 const deployment = (name, rows) => {
   const file = join(work, `${name}.yml`);
@@ -102,70 +137,119 @@ async function load(url, seconds = durationS) {
   return { rps: r.requests.average, count: r.requests.total };
 }
 
+// This process (autocannon) and the model server it starts on cores 1.., every proxy on core 0.
 pinSelf(cores > 2 ? `1-${cores - 1}` : '1');
 const target = await startServer(process.execPath, [join(work, 'target.mjs')], { cwd: root });
 const ws = join(work, 'ws');
-const proxy = (file) =>
-  startServer(
+const VARIANTS = {
+  payloads: { file: deployment('payloads', false), what: 'request/response only' },
+  modelio: { file: deployment('modelio', true), what: '+ model_inputs/model_outputs' },
+  ...(floors && {
+    parse: { file: deployment('parse', true), floor: 'parse', what: 'floor: tensors read, no rows' },
+    constant: { file: deployment('constant', true), floor: 'constant', what: 'floor: ready-made rows' },
+  }),
+};
+const names = Object.keys(VARIANTS);
+const proxy = (name, run) => {
+  const v = VARIANTS[name];
+  const node = [
+    ...(v.floor ? ['--import', FLOOR_PRELOAD] : []),
+    ...(profileDir
+      ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}-${run}.cpuprofile`]
+      : []),
+  ];
+  return startServer(
     process.execPath,
     [
+      ...node,
       bin,
       'proxy',
       '--target',
       target.url,
       '-f',
-      file,
+      v.file,
       '--port',
       '0',
       '--workspace',
-      ws,
+      join(ws, name),
       '--log-level',
       'warn',
     ],
-    { cwd: root, pinToCore0: true },
+    { cwd: root, pinToCore0: true, env: v.floor ? { MDC_BENCH_FLOOR: v.floor, ...FLOOR_ENV } : {} },
   );
-const servers = {
-  payloads: await proxy(deployment('payloads', false)),
-  modelio: await proxy(deployment('modelio', true)),
 };
-for (const s of Object.values(servers)) await load(s.url, 1);
-const rps = { payloads: [], modelio: [] };
-// The proxy's own CPU per request: less sensitive than req/s to what else the machine runs.
-const cpuUs = { payloads: [], modelio: [] };
-const ratios = [];
+
+const rps = Object.fromEntries(names.map((k) => [k, []]));
+const cpuUs = Object.fromEntries(names.map((k) => [k, []]));
+const busy = Object.fromEntries(names.map((k) => [k, []]));
+const ratios = Object.fromEntries(names.map((k) => [k, []]));
+const cpuRatios = Object.fromEntries(names.map((k) => [k, []]));
+let servers;
+let metrics = '';
 for (let i = 0; i < rounds; i++) {
-  const order = i % 2 ? ['modelio', 'payloads'] : ['payloads', 'modelio'];
+  // Two identical processes can differ by a few % for as long as they live (JIT, memory layout): the second
+  // half of the rounds runs on fresh processes.
+  if (i === 0 || i === rounds >> 1) {
+    if (servers) for (const s of Object.values(servers)) await stopServer(s);
+    servers = {};
+    for (const k of names) servers[k] = await proxy(k, i);
+    for (const k of names) await load(servers[k].url, 1); // warm-up, and the model's metadata
+  }
+  const order = names.map((_, j) => names[(i + j) % names.length]);
+  const round = {};
   for (const k of order) {
     const pid = servers[k].child.pid;
     const cpu0 = cpuSeconds(pid);
+    const t0 = process.hrtime.bigint();
     const r = await load(servers[k].url);
-    cpuUs[k].push(((cpuSeconds(pid) - cpu0) * 1e6) / r.count);
+    const cpu = cpuSeconds(pid) - cpu0;
+    busy[k].push(cpu / (Number(process.hrtime.bigint() - t0) / 1e9));
+    cpuUs[k].push((cpu * 1e6) / r.count);
     rps[k].push(r.rps);
+    round[k] = { rps: r.rps, cpuUs: (cpu * 1e6) / r.count };
   }
-  ratios.push(rps.modelio[i] / rps.payloads[i]);
+  for (const k of names) {
+    ratios[k].push(round[k].rps / round.payloads.rps);
+    cpuRatios[k].push(round.payloads.cpuUs / round[k].cpuUs);
+  }
+  if (i === rounds - 1) metrics = await (await fetch(`${servers.modelio.url}/-/mdc/metrics`)).text();
 }
-const metrics = await (await fetch(`${servers.modelio.url}/-/mdc/metrics`)).text();
+for (const s of [...Object.values(servers), target]) await stopServer(s);
+
 const count = (name) =>
   metrics
     .split('\n')
     .filter((l) => l.startsWith(name))
     .map((l) => l.slice(name.length))
     .join(' ') || '0';
-for (const s of [...Object.values(servers), target]) await stopServer(s);
-
-const fmt = (xs) => `${Math.round(median(xs))} req/s (rounds: ${xs.map(Math.round).join(', ')})`;
+const spread = (xs) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 console.log(
-  `mdc proxy, ${ROWS}-row Open Inference Protocol requests, ${connections} connections, ${rounds} rounds of ${durationS} s` +
-    (pin ? ', proxies pinned to core 0' : ''),
-);
-console.log(`  request/response only:          ${fmt(rps.payloads)}`);
-console.log(`  + model_inputs/model_outputs:   ${fmt(rps.modelio)}`);
-console.log(
-  `  ratio (median of rounds): ${median(ratios).toFixed(3)} (target >= 0.9; per round ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
+  `mdc proxy, ${ROWS}-row Open Inference Protocol requests, ${connections} connections, ${rounds} rounds of ${durationS} s per proxy (order rotating; fresh processes at round ${(rounds >> 1) + 1})`,
 );
 console.log(
-  `  proxy CPU per request (median of rounds): ${Math.round(median(cpuUs.payloads))} us request/response only, ${Math.round(median(cpuUs.modelio))} us with rows (${(median(cpuUs.payloads) / median(cpuUs.modelio)).toFixed(3)} as a req/s ratio)`,
+  pin
+    ? `  pinned with taskset: every proxy (and its threads) on core 0; autocannon and the model server on core${cores > 2 ? `s 1-${cores - 1}` : ' 1'}`
+    : '  not pinned (BENCH_PIN=0, no taskset or one core): ratios are noisier',
+);
+if (profileDir) console.log(`  CPU profiles in ${profileDir}: numbers slowed by the profiler`);
+for (const k of names) {
+  const line = `  ${VARIANTS[k].what.padEnd(30)} ${String(Math.round(median(rps[k]))).padStart(6)} req/s, ${Math.round(median(cpuUs[k]))} us CPU/request, core 0 busy ${Math.round(median(busy[k]) * 100)} %`;
+  console.log(
+    k === 'payloads'
+      ? line
+      : `${line}\n      ratio ${median(ratios[k]).toFixed(3)} (rounds ${spread(ratios[k])}), by CPU ${median(cpuRatios[k]).toFixed(3)} (rounds ${spread(cpuRatios[k])})`,
+  );
+}
+console.log(
+  `  target: model-io ratio >= 0.9; req/s ratio ${median(ratios.modelio).toFixed(3)}, CPU ratio ${median(cpuRatios.modelio).toFixed(3)}`,
 );
 console.log(
   `  model-io exchanges: ${count('mdc_model_io_exchanges_total')}, skipped: ${count('mdc_model_io_skipped_total')}, metadata failures: ${count('mdc_model_io_metadata_failures_total')}`,
 );
+
+// Part 2: the same exchange's steps in one process, without HTTP (proxy-model-io-micro.mjs), on core 0 too.
+const micro = fileURLToPath(new URL('proxy-model-io-micro.mjs', import.meta.url));
+spawnSync(pin ? 'taskset' : process.execPath, [...(pin ? ['-c', '0', process.execPath] : []), micro], {
+  stdio: 'inherit',
+  env: { ...process.env, BENCH_PROXY_US: String(median(cpuUs.payloads)) },
+});
