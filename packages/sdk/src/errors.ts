@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   MDC_NOT_FOUND: 'HTTP 404: no route for this method and path',
   MDC_BAD_REQUEST_BODY: 'HTTP 400: a request body does not match its Content-Type (e.g. invalid JSON)',
   MDC_PAYLOAD_TOO_LARGE: 'HTTP 413: a request body is larger than the server accepts',
+  MDC_HEADERS_TOO_LARGE: 'HTTP 431: the request headers are larger than the server accepts (16 KiB)',
+  MDC_REQUEST_TIMEOUT:
+    'HTTP 408: a client did not send its headers within MDC_HEADERS_TIMEOUT_MS, or its whole request in time',
+  MDC_BAD_HTTP: 'HTTP 400: the request is not well-formed HTTP/1.1 (request line, header or chunk framing)',
   MDC_TOO_MANY_REQUESTS: 'HTTP 429: more requests in flight than max_concurrent_requests_per_instance',
   MDC_SCORING_ERROR: "HTTP 500: the scoring script's run() threw or rejected",
   MDC_NOT_READY: 'HTTP 503: the deployment is starting (init() has not finished) or shutting down',

@@ -12,6 +12,7 @@ import type { BasicCorrelationContext, DataCollectorRuntime } from 'model-data-c
 import pino, { type Logger } from 'pino';
 import { errors, Pool } from 'undici';
 import { bodyKind } from './body.js';
+import { answerClientError, clientLimits } from './client-limits.js';
 import { correlationFromHeaders } from './correlation.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { logDestination } from './log-format.js';
@@ -297,7 +298,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     res.destroy(err);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(clientLimits(300_000), (req, res) => {
     try {
       handle(req, res);
     } catch (err) {
@@ -305,6 +306,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
     }
   });
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
 
   let closing: Promise<void> | undefined;
   return {

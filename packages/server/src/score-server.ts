@@ -13,6 +13,7 @@ import {
   runWithRequestContext,
 } from 'model-data-collector/internal';
 import { bodyKind, bodyText } from './body.js';
+import { answerClientError, clientLimits } from './client-limits.js';
 import { correlationFromHeaders } from './correlation.js';
 import type { DeploymentPlan } from './deployment-plan.js';
 import { closeConnectionsWhileDraining } from './drain.js';
@@ -104,6 +105,8 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes ?? 100 * 1024 * 1024,
     requestTimeout: 120_000,
+    http: clientLimits(120_000),
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     genReqId: (req) => {

@@ -9,6 +9,7 @@ import {
   MdcError,
 } from 'model-data-collector/internal';
 import { bodyText, mediaType } from './body.js';
+import { answerClientError, clientLimits } from './client-limits.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { toErrorAnswer } from './http-error.js';
 
@@ -80,7 +81,7 @@ export function createSidecar(options: SidecarOptions): Sidecar {
     answer(res, a.status, 'application/json', JSON.stringify(a.body));
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(clientLimits(300_000), (req, res) => {
     const path = req.url?.split('?')[0];
     if (req.method === 'POST' && path === SIDECAR_PATH) {
       inFlight++;
@@ -137,6 +138,8 @@ export function createSidecar(options: SidecarOptions): Sidecar {
       ),
     );
   });
+
+  server.on('clientError', answerClientError);
 
   /** One post: its collection, correlation and time from the headers, its data from the body. */
   function accept(h: IncomingHttpHeaders, body: Buffer): void {
