@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { isSampled } from 'model-data-collector/internal';
 import {
   type CollectedEvent,
   collectionFiles,
@@ -796,4 +797,105 @@ test('golden: the exact stored rows of every protocol (numbers as JSON writes th
     assert.equal(storedData(p.ws, 'model_inputs', `${x.id}-again`), x.inputs);
     assert.equal(storedData(p.ws, 'model_outputs', `${x.id}-again`), x.outputs);
   }
+});
+
+test('Open Inference Protocol: BF16, binary_data_size, non-JSON and unknown bodies are skipped by reason; --feature-names names a 2-D input before the metadata', async (t) => {
+  const server = await oipServer(t);
+  const p = await proxy(t, server.url, ['--feature-names', 'a,b,c']);
+  const tensor = (shape: number[], data: unknown[], extra: Record<string, unknown> = {}) => ({
+    inputs: [{ name: 'input-0', shape, datatype: 'FP64', data, ...extra }],
+  });
+  // A 3-wide input takes --feature-names and needs no metadata; a 4-wide one takes the model's.
+  await post(p.cli.url, '/v2/models/iris/infer', tensor([2, 3], [1, 2, 3, 4, 5, 6]), 'fn-3');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(
+    server.seen.filter((s) => s.startsWith('GET')),
+    [],
+  );
+  await post(p.cli.url, '/v2/models/iris/infer', tensor([1, 4], [6, 3, 5, 2]), 'fn-4');
+  // Refused: BF16, the binary extension's parameter without its header, a body that is not JSON, a path and
+  // body of no known protocol, and an answer that is not JSON.
+  await post(
+    p.cli.url,
+    '/v2/models/iris/infer',
+    { inputs: [{ name: 'h', shape: [1], datatype: 'BF16', data: [1] }] },
+    'bf16',
+  );
+  await post(
+    p.cli.url,
+    '/v2/models/iris/infer',
+    tensor([1, 4], [1, 2, 3, 4], { parameters: { binary_data_size: 16 } }),
+    'binary-param',
+  );
+  assert.equal((await post(p.cli.url, '/v2/models/iris/infer', 'not json', 'not-json')).status, 400);
+  assert.equal((await post(p.cli.url, '/health/check', { ping: 1 }, 'unknown')).status, 404);
+  const text = await upstream(t, (_req, _body, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('label: 1');
+  });
+  const q = await proxy(t, text.url);
+  await post(q.cli.url, '/v2/models/m/infer', tensor([1], [1]), 'text-answer');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await counters(p.cli.url, 'mdc_model_io_skipped_total'), {
+    unsupported_datatype: 1,
+    binary_extension: 1,
+    request_not_json: 1,
+    unrecognized: 1,
+  });
+  assert.deepEqual(await counters(q.cli.url, 'mdc_model_io_skipped_total'), { response_not_json: 1 });
+  await stop(p.cli);
+  await stop(q.cli);
+  assert.deepEqual(one(p.events('model_inputs'), 'fn-3').data, [
+    { a: 1, b: 2, c: 3 },
+    { a: 4, b: 5, c: 6 },
+  ]);
+  assert.deepEqual(one(p.events('model_inputs'), 'fn-4').data, [
+    { sepal_length: 6, sepal_width: 3, petal_length: 5, petal_width: 2 },
+  ]);
+  for (const id of ['bf16', 'binary-param', 'not-json', 'unknown']) {
+    assert.equal(byId(p.events('model_inputs'), id).length, 0, id);
+    assert.equal(byId(p.events('request'), id).length, 1, id);
+  }
+  // An answer that is not JSON: the inputs are kept, the outputs skipped.
+  assert.deepEqual(one(q.events('model_inputs'), 'text-answer').data, [{ 'input-0': 1 }]);
+  assert.equal(byId(q.events('model_outputs'), 'text-answer').length, 0);
+});
+
+test('an exchange that sampling_rate drops is not read: no rows and no skip counted for it', async (t) => {
+  const server = await oipServer(t);
+  const dir = await tempDir(t);
+  const ws = join(dir, 'ws');
+  const file = join(dir, 'deployment.yml');
+  await writeFile(file, DEPLOYMENT.replace('data_collector:\n', 'data_collector:\n  sampling_rate: 0.5\n'));
+  const cli = await startCli(t, [
+    'proxy',
+    '-f',
+    file,
+    '--target',
+    server.url,
+    '--port',
+    '0',
+    '--workspace',
+    ws,
+  ]);
+  // Ids on both sides of the 0.5 cut, each sending a tensor model-io cannot map (FP16).
+  const ids = Array.from({ length: 40 }, (_, i) => `sample-${i}`);
+  const kept = ids.filter((id) => isSampled(id, 0.5));
+  assert.ok(kept.length > 5 && kept.length < 35, `${kept.length} of 40 sampled in`);
+  for (const id of ids) {
+    const ok = ids.indexOf(id) % 2 === 0;
+    const body = ok
+      ? { inputs: [{ name: 'a', shape: [1], datatype: 'FP32', data: [1] }] }
+      : { inputs: [{ name: 'h', shape: [1], datatype: 'FP16', data: [1] }] };
+    await post(cli.url, '/v2/models/iris/infer', body, id);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const refused = kept.filter((id) => ids.indexOf(id) % 2 === 1).length;
+  assert.deepEqual(
+    await counters(cli.url, 'mdc_model_io_skipped_total'),
+    refused ? { unsupported_datatype: refused } : {},
+  );
+  await stop(cli);
+  const rows = readEvents(ws, 'io-ep', 'blue', 'model_inputs').map((e) => e.correlationid);
+  assert.deepEqual(rows.sort(), kept.filter((id) => ids.indexOf(id) % 2 === 0).sort());
 });
