@@ -194,4 +194,7 @@ export function printCollectBench(results) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const scale = Number(process.env.BENCH_SCALE ?? 1);
   printCollectBench(await runCollectBench({ scale }));
+  // data_collector.redact's cost on the same path (bench/redact-collect.mjs).
+  const { printRedactBench, runRedactBench } = await import('./redact-collect.mjs');
+  printRedactBench(await runRedactBench({ scale }));
 }
