@@ -65,7 +65,9 @@ async function listDatastores(ws: Workspace): Promise<TreeEntry[]> {
       const where =
         ds.type === 's3'
           ? `s3://${ds.bucket}/${ds.prefix ?? ''}`
-          : `${ds.account_url ?? 'azure'}/${ds.container}`;
+          : ds.type === 'nats'
+            ? `${ds.url} stream ${ds.stream}`
+            : `${ds.account_url ?? 'azure'}/${ds.container}`;
       out.push({ name, kind: 'datastore', uri, files: 0, bytes: 0, type: ds.type, location: where });
       continue;
     }

@@ -31,8 +31,29 @@ const pathSegment = z
   .min(1)
   .refine(isPathSegment, 'must be one path segment: no / \\ or control character, not . or ..');
 
+/**
+ * `destinations`: where copies of a collection's events go besides its `data.path` (an mdc extension), each an
+ * `azureml://datastores/<name>/paths/<path>` URI; whether the datastore exists is checked when the runtime starts.
+ */
+const destinationsSchema = z.array(
+  z
+    .string({
+      error: (iss) =>
+        `expected an azureml://datastores/<name>/paths/<path> URI; got ${JSON.stringify(iss.input)}`,
+    })
+    .regex(
+      /^azureml:\/\/(?:subscriptions\/.+\/)?datastores\/[A-Za-z0-9_-]+\/paths(?:\/.*)?$/,
+      'expected an azureml://datastores/<name>/paths/<path> URI',
+    ),
+  {
+    error: (iss) =>
+      `expected a list of azureml://datastores/<name>/paths/<path> URIs; got ${JSON.stringify(iss.input)}`,
+  },
+);
+
 const collectionSchema = z.looseObject({
   enabled: yamlBool.default(false),
+  destinations: destinationsSchema.optional(),
   data: z
     .looseObject({
       name: pathSegment.optional(),
@@ -84,6 +105,7 @@ export const dataCollectorSchema = z.looseObject({
   sampling_rate: samplingRateSchema.optional(),
   redact: redactRulesSchema.optional(),
   retention_days: z.number().int().min(1).optional(),
+  destinations: destinationsSchema.optional(),
 });
 
 /**
@@ -118,6 +140,11 @@ export interface CollectionConfig {
   readonly dataName?: string;
   readonly dataPath?: string;
   readonly dataVersion?: string;
+  /**
+   * Where copies of the collection's events go besides {@link dataPath}: `data_collector.destinations` followed by
+   * the collection's own `destinations`, without repeats.
+   */
+  readonly destinations?: readonly string[];
 }
 
 /** A deployment YAML, validated and resolved. */
@@ -137,6 +164,8 @@ export interface DeploymentConfig {
   readonly redact?: readonly RedactRule[];
   /** `data_collector.retention_days`: time partitions older than this are deleted by `mdc retention apply`. */
   readonly retentionDays?: number;
+  /** `data_collector.destinations`: copies of every collection's events (see {@link CollectionConfig.destinations}). */
+  readonly destinations?: readonly string[];
   /**
    * Key paths in the file that mdc accepts but does not act on locally (Azure's `instance_type`, `environment` …,
    * and top-level keys in no schema we know), in file order.
@@ -167,8 +196,10 @@ export function resolveDeployment(value: unknown, file?: string): DeploymentConf
   if (dc) {
     collections = new Map();
     for (const [name, c] of Object.entries(dc.collections)) {
+      const destinations = mergeDestinations(dc.destinations, c.destinations);
       collections.set(name, {
         enabled: c.enabled,
+        ...(destinations ? { destinations } : {}),
         dataName: c.data?.name,
         dataPath: c.data?.path,
         dataVersion: c.data?.version === undefined ? undefined : String(c.data.version),
@@ -187,10 +218,19 @@ export function resolveDeployment(value: unknown, file?: string): DeploymentConf
     samplingRate: dc?.sampling_rate,
     redact: dc?.redact ? resolveRedactRules(dc.redact) : undefined,
     retentionDays: dc?.retention_days,
+    ...(dc?.destinations ? { destinations: dc.destinations } : {}),
     notUsedLocally: keys.notUsedLocally,
     notInAzureSchema: keys.foreign,
     yaml,
   };
+}
+
+function mergeDestinations(
+  all: readonly string[] | undefined,
+  own: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (!all?.length && !own?.length) return undefined;
+  return [...new Set([...(all ?? []), ...(own ?? [])])];
 }
 
 export function checkCollectionCount(names: readonly string[]): void {

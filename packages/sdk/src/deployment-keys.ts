@@ -11,6 +11,8 @@ const COLLECTION_KEYS: KeyTree = {
   enabled: used,
   data: { local: true, keys: DATA_ASSET_KEYS },
   client_id: ignored,
+  /** mdc's extension: copies of the collection's events in other datastores. */
+  destinations: used,
 };
 
 /** `data_collector`; `destination`, `sampling_strategy` and `enabled` are from Azure's earlier preview schema. */
@@ -20,6 +22,8 @@ const DATA_COLLECTOR_KEYS: KeyTree = {
   sampling_rate: used,
   redact: used,
   retention_days: used,
+  /** mdc's extension: copies of every collection's events in other datastores. */
+  destinations: used,
   request_logging: { local: false, keys: { capture_headers: ignored } },
   destination: ignored,
   sampling_strategy: ignored,

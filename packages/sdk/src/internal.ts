@@ -9,6 +9,7 @@ export {
   listDataAssetVersions,
   registerDataAsset,
 } from './data-assets.js';
+export { type DestinationStats, destinationStats, FanOutSink } from './datastore/fan-out-sink.js';
 export { LocalFileSink } from './datastore/local-file-sink.js';
 export { type DatastoreLocation, locateDatastoreUri } from './datastore/locate.js';
 export { STORED } from './datastore/sink.js';

@@ -48,6 +48,7 @@ export function removeDatastore(ws: Workspace, name: string): void {
 
 /** A datastore entry safe to print: account keys, SAS signatures and secrets are masked. */
 export function redactDatastore(config: DatastoreConfig): DatastoreConfig {
+  if (config.type === 'nats') return config.token ? { ...config, token: '***' } : config;
   if (config.type !== 'azure_blob') return config;
   const out = { ...config };
   if (out.connection_string) {
@@ -84,6 +85,8 @@ export function datastoreLocation(ws: Workspace, config: DatastoreConfig): strin
           'AZURE_STORAGE_CONNECTION_STRING');
       return `${account} container ${config.container}${config.prefix ? `/${config.prefix}` : ''}`;
     }
+    case 'nats':
+      return `${config.url} stream ${config.stream} subjects ${config.subject_prefix ?? 'mdc'}.>`;
   }
 }
 

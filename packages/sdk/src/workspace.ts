@@ -37,10 +37,34 @@ const s3Datastore = z.object({
   force_path_style: z.boolean().optional(),
   ...deliverySettings,
 });
+/** A NATS JetStream stream: each event one message (see docs/datastores.md); a destination, not a `data.path`. */
+const natsDatastore = z.object({
+  type: z.literal('nats'),
+  /** `nats://host:port`, several separated by commas (a cluster's seed servers). */
+  url: z
+    .string()
+    .regex(
+      /^(?:(?:nats|tls):\/\/)?[^\s,]+(?:,(?:(?:nats|tls):\/\/)?[^\s,]+)*$/,
+      'expected nats://host:port[,host:port...]',
+    ),
+  stream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a stream name is made of A-Z a-z 0-9 _ - characters'),
+  /** Subjects are `<subject_prefix>.<endpoint>.<deployment>.<collection>`. @default mdc */
+  subject_prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/)
+    .optional(),
+  /** A credentials file (NATS decentralized auth); or `token`, or `MDC_NATS_TOKEN`. */
+  creds: z.string().optional(),
+  token: z.string().optional(),
+  /** Largest message the servers take (their `max_payload`); bigger data goes to its own file. @default 1048576 */
+  max_message_bytes: z.number().int().min(4096).optional(),
+  ...deliverySettings,
+});
 export const datastoreSchema = z.discriminatedUnion('type', [
   localDatastore,
   azureBlobDatastore,
   s3Datastore,
+  natsDatastore,
 ]);
 export type DatastoreConfig = z.output<typeof datastoreSchema>;
 

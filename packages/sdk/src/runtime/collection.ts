@@ -28,6 +28,8 @@ export interface Target {
   readonly destination: string;
   /** The absolute folder on this machine, for a local folder or a local datastore. */
   readonly localFolder?: string;
+  /** Data over this becomes a raw payload file even below `largePayloadBytes` (a destination's message size). */
+  readonly maxDataBytes?: number;
 }
 
 /** A payload or table ready to become an event (see {@link DataCollectorRuntime.emit}). */
@@ -59,6 +61,8 @@ export class Collection {
   /** Errors handler set by a Collector of this collection (first one wins). */
   onError: ((err: Error) => void) | undefined;
   private readonly encoder: EventEncoder;
+  /** Serialized data over this is stored in its own file: the runtime's `largePayloadBytes`, or less for a destination. */
+  private readonly largePayloadBytes: number;
   private periodBegin = 0;
   private periodEnd = 0;
   private folderNow = '';
@@ -80,6 +84,7 @@ export class Collection {
   ) {
     this.encoder = new EventEncoder(source, name, runtime.modelVersion);
     this.redactor = enabled ? redactorFor(runtime, name) : undefined;
+    this.largePayloadBytes = Math.min(runtime.largePayloadBytes, target?.maxDataBytes ?? Infinity);
   }
 
   /** The collection's folder relative to its datastore, e.g. `modelDataCollector/ep/dep/model_inputs`. */
@@ -138,9 +143,9 @@ export class Collection {
     } else {
       dataJson = json!;
       // UTF-16 length × 3 bounds the UTF-8 size: only near the limit is the exact size worth computing.
-      if (dataJson.length * 3 > rt.largePayloadBytes) {
+      if (dataJson.length * 3 > this.largePayloadBytes) {
         dataBytes = Buffer.byteLength(dataJson);
-        if (dataBytes > rt.largePayloadBytes) rawBody = dataJson;
+        if (dataBytes > this.largePayloadBytes) rawBody = dataJson;
       }
     }
     let id: string | undefined;

@@ -1,12 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type CopyTarget, FanOutSink } from '../datastore/fan-out-sink.js';
 import { LocalFileSink } from '../datastore/local-file-sink.js';
 import { locateDatastoreUri } from '../datastore/locate.js';
 import type { Sink } from '../datastore/sink.js';
 import type { CollectionConfig, DeploymentConfig } from '../deployment-config.js';
+import { InvalidPathError } from '../errors.js';
 import { DEFAULT_BASE_URI, joinPath } from '../layout.js';
 import { type CloudDatastoreOptions, openCloudDatastore } from '../spool/cloud-datastore.js';
-import { localDatastoreRoot, type Workspace } from '../workspace.js';
+import { type DatastoreConfig, localDatastoreRoot, type Workspace } from '../workspace.js';
 import type { Target } from './collection.js';
 
 /** What resolving a collection's destination needs to know of its runtime. */
@@ -24,19 +26,78 @@ export interface TargetContext {
  */
 export class Targets {
   private readonly sinks = new Map<string, Sink>();
+  private readonly fanOuts: FanOutSink[] = [];
 
   constructor(
     private readonly ctx: TargetContext,
     private readonly overrideSink: Sink | undefined,
   ) {}
 
-  /** Every writer opened so far. */
+  /** Every writer opened so far (a collection's fan-out first: closing it only unregisters its counters). */
   all(): Sink[] {
-    return [...this.sinks.values(), ...(this.overrideSink ? [this.overrideSink] : [])];
+    return [...this.fanOuts, ...this.sinks.values(), ...(this.overrideSink ? [this.overrideSink] : [])];
   }
 
-  /** The target of a collection: its `data.path`, else `<base>/<endpoint>/<deployment>/<collection>` in the default datastore. */
+  /**
+   * The target of a collection: its `data.path`, else `<base>/<endpoint>/<deployment>/<collection>` in the default
+   * datastore; with `destinations`, its writer also copies every line to `<destination>/<endpoint>/<deployment>/<collection>`.
+   */
   of(name: string, collection: CollectionConfig | undefined): Target {
+    const primary = this.primaryOf(name, collection);
+    const bases = collection?.destinations ?? (collection ? undefined : this.ctx.deployment?.destinations);
+    if (!bases?.length || this.overrideSink) return primary;
+    const copies: CopyTarget[] = [];
+    let maxDataBytes: number | undefined;
+    for (const base of bases) {
+      const copy = this.copyOf(name, base);
+      if (copy.sink === primary.sink && copy.folder === primary.folder) continue;
+      if (copies.some((c) => c.sink === copy.sink && c.folder === copy.folder)) continue;
+      copies.push(copy);
+      if (copy.maxDataBytes !== undefined)
+        maxDataBytes = Math.min(maxDataBytes ?? Infinity, copy.maxDataBytes);
+    }
+    if (copies.length === 0) return primary;
+    const sink = new FanOutSink(primary.sink, primary.folder, copies, (err) => this.ctx.cloud.onError?.(err));
+    this.fanOuts.push(sink);
+    return { ...primary, sink, ...(maxDataBytes !== undefined ? { maxDataBytes } : {}) };
+  }
+
+  /** One destination of a collection: the datastore's writer and the collection's folder in it. */
+  private copyOf(name: string, base: string): CopyTarget & { maxDataBytes?: number } {
+    const { ctx } = this;
+    const loc = locateDatastoreUri(ctx.workspace, base);
+    if (!loc)
+      throw new InvalidPathError(base, 'a destination is an azureml://datastores/<name>/paths/<path> URI');
+    const folder = joinPath(loc.path, ctx.endpoint, ctx.deploymentName, name);
+    const stats = {
+      collection: name,
+      destination: loc.uri(folder),
+      datastore: loc.datastore,
+      written: 0,
+      failed: 0,
+      bytesWritten: 0,
+    };
+    const sink = this.datastoreSink(loc.datastore, loc.config);
+    return {
+      sink,
+      folder,
+      stats,
+      ...(loc.config.type === 'nats' ? { maxDataBytes: natsMaxDataBytes(loc.config) } : {}),
+    };
+  }
+
+  private datastoreSink(datastore: string, config: DatastoreConfig): Sink {
+    const { ctx } = this;
+    if (config.type === 'local') {
+      const root = localDatastoreRoot(ctx.workspace, config);
+      return this.sinkFor(`ds:${datastore}`, () => new LocalFileSink(root));
+    }
+    return this.sinkFor(`ds:${datastore}`, () =>
+      openCloudDatastore(ctx.workspace, datastore, config, ctx.cloud),
+    );
+  }
+
+  private primaryOf(name: string, collection: CollectionConfig | undefined): Target {
     const { ctx } = this;
     const dataPath = collection?.dataPath;
     if (this.overrideSink) {
@@ -68,6 +129,12 @@ export class Targets {
     }
     const { config } = loc;
     const destination = loc.uri(loc.path);
+    if (config.type === 'nats') {
+      throw new InvalidPathError(
+        dataPath ?? destination,
+        `datastore "${loc.datastore}" is a NATS stream: list it under destinations; data.path names where the files go`,
+      );
+    }
     if (config.type === 'local') {
       const root = localDatastoreRoot(ctx.workspace, config);
       return {
@@ -99,3 +166,13 @@ export class Targets {
     return s;
   }
 }
+
+/** Data over this goes to its own file in the `data.path` datastore, so a line fits one NATS message. */
+function natsMaxDataBytes(config: Extract<DatastoreConfig, { type: 'nats' }>): number {
+  const max = config.max_message_bytes ?? NATS_DEFAULT_MAX_MESSAGE_BYTES;
+  // The event's envelope (ids, time, source, extensions) stays well under 64 KiB.
+  return Math.max(1024, max - 65_536);
+}
+
+/** nats-server's default `max_payload`. */
+export const NATS_DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;

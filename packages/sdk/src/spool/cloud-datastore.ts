@@ -10,6 +10,7 @@ import type { DatastorePackage, Uploader } from './uploader.js';
 export const DATASTORE_PACKAGES = {
   azure_blob: '@model-data-collector/azure-blob',
   s3: '@model-data-collector/s3',
+  nats: '@model-data-collector/nats',
 } as const;
 
 type CloudConfig = Extract<DatastoreConfig, { type: keyof typeof DATASTORE_PACKAGES }>;
