@@ -9,13 +9,24 @@ the protocol. A frame is one line of JSON, then `len` bytes of body:
          {"op": "result", "id": 7, "status": 200, "type": "application/json", "len": N}
          {"op": "error", "id": 7, "message": ..., "traceback": ...}
 
+A run() that returns a generator (or any other iterator) streams its answer, each item as it comes:
+
+    out: {"op": "stream_start", "id": 7, "status": 200}
+         {"op": "chunk", "id": 7, "kind": "bytes" | "text" | "json", "len": N}   body: the item
+         {"op": "stream_end", "id": 7}  |  {"op": "stream_error", "id": 7, "message": ..., "traceback": ...}
+    in:  {"op": "credit", "id": 7, "n": 16}   the client took 16 more items: as many may be sent
+         {"op": "cancel", "id": 7}            the client went away: the generator is closed
+         {"op": "stream_closed", "id": 7}     mdc has the stream's end (a one-at-a-time worker goes on then)
+
 End of input (mdc closed fd 3) means: finish what is running, then exit.
 """
 
 import argparse
 import datetime
 import decimal
+import collections
 import importlib.util
+import inspect
 import json
 import math
 import os
@@ -113,12 +124,44 @@ def encode_result(result):
     return 200, "application/json", to_json(result).encode("utf-8"), {}
 
 
+# Items a streaming run() may send ahead of what the client has taken (mdc gives credit back as it goes).
+STREAM_CREDITS = 64
+
+
+def is_stream(result):
+    """run() returned a generator or another iterator: its items are sent as they come."""
+    if inspect.isgenerator(result):
+        return True
+    return hasattr(result, "__next__") and not isinstance(
+        result, (str, bytes, bytearray, memoryview, dict, list, tuple)
+    )
+
+
+def encode_item(item):
+    """(kind, bytes) of one streamed item: bytes as they are, text as UTF-8, anything else as JSON."""
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return "bytes", bytes(item)
+    if isinstance(item, str):
+        return "text", item.encode("utf-8")
+    return "json", to_json(item).encode("utf-8")
+
+
+class _Stream:
+    def __init__(self):
+        self.credits = threading.Semaphore(STREAM_CREDITS)
+        self.cancelled = threading.Event()
+
+
 class Worker:
     def __init__(self, proto_out, concurrency):
         self.out = proto_out
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=concurrency) if concurrency > 1 else None
         self.module = None
+        self.streams = {}
+        # Requests that came in while a one-at-a-time worker was streaming: run after the stream, in order.
+        self.pending = collections.deque()
+        self.proto_in = None
 
     def send(self, header, body=b""):
         header["len"] = len(body)
@@ -158,6 +201,9 @@ class Worker:
             if text.startswith("\ufeff"):
                 text = text[1:]
             result = self.module.run(text)
+            if is_stream(result):
+                self.stream(msg, result)
+                return
             status, ctype, payload, headers = encode_result(result)
             header = {"op": "result", "id": msg["id"], "status": status, "type": ctype}
             if headers:
@@ -171,18 +217,100 @@ class Worker:
         finally:
             _local.rid = None
 
-    def serve(self, proto_in):
+    def stream(self, msg, items):
+        """Sends a streaming run()'s items as they come, no more than its credit ahead of the client."""
+        sid = msg["id"]
+        state = self.streams[sid] = _Stream()
+        rid = msg.get("rid")
+        self.send({"op": "stream_start", "id": sid, "status": 200})
+
+        def iterate():
+            _local.rid = rid
+            try:
+                for item in items:
+                    kind, data = encode_item(item)
+                    while not state.credits.acquire(timeout=0.2):
+                        if state.cancelled.is_set():
+                            break
+                    if state.cancelled.is_set():
+                        break
+                    self.send({"op": "chunk", "id": sid, "kind": kind}, data)
+                self.send({"op": "stream_end", "id": sid})
+            except BaseException as e:  # noqa: BLE001 - a failing generator ends its stream, never the worker
+                self.send(
+                    {
+                        "op": "stream_error",
+                        "id": sid,
+                        "message": f"{type(e).__name__}: {e}",
+                        "traceback": traceback.format_exc(),
+                    }
+                )
+            finally:
+                close = getattr(items, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except BaseException:  # noqa: BLE001, S110 - the stream is over either way
+                        pass
+                self.streams.pop(sid, None)
+                _local.rid = None
+
+        if self.pool is not None:
+            iterate()
+            return
+        # One at a time: the generator runs on a thread of its own while this (the reading) thread takes mdc's
+        # credit and cancel messages, and keeps requests that arrive for after the stream.
+        threading.Thread(target=iterate, name=f"mdc-stream-{sid}", daemon=True).start()
         while True:
-            line = proto_in.readline()
-            if not line:
+            got = self.read()
+            if got is None:
+                state.cancelled.set()
+                return
+            m, body = got
+            if m.get("op") == "stream_closed" and m.get("id") == sid:
+                return
+            if not self.control(m):
+                self.pending.append((m, body))
+
+    def control(self, msg):
+        """Applies a credit, cancel or stream_closed message; False for anything else (a request)."""
+        op = msg.get("op")
+        if op == "credit":
+            state = self.streams.get(msg.get("id"))
+            if state is not None:
+                state.credits.release(int(msg.get("n", 1)))
+            return True
+        if op == "cancel":
+            state = self.streams.get(msg.get("id"))
+            if state is not None:
+                state.cancelled.set()
+            return True
+        return op == "stream_closed"
+
+    def read(self):
+        """The next message and its body, or None at end of input."""
+        line = self.proto_in.readline()
+        if not line:
+            return None
+        msg = json.loads(line)
+        n = msg.get("len", 0)
+        return msg, (self.proto_in.read(n) if n else b"")
+
+    def serve(self, proto_in):
+        self.proto_in = proto_in
+        while True:
+            got = self.pending.popleft() if self.pending else self.read()
+            if got is None:
                 break
-            msg = json.loads(line)
-            n = msg.get("len", 0)
-            body = proto_in.read(n) if n else b""
+            msg, body = got
+            if self.control(msg):
+                continue
             if self.pool is not None:
                 self.pool.submit(self.handle, msg, body)
             else:
                 self.handle(msg, body)
+        for state in list(self.streams.values()):
+            state.cancelled.set()
         if self.pool is not None:
             self.pool.shutdown(wait=True)
 

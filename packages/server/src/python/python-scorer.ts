@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpError, InitFailedError } from 'model-data-collector/internal';
 import { RawJson, type ScoreRequestInfo, type ScoreResponse, type Scorer } from '../scorer.js';
 import { FrameReader, type WorkerFrame } from './frames.js';
+import { WorkerStream } from './worker-stream.js';
 
 /** The worker module shipped in this package (`python/mdc_worker.py`). */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/mdc_worker.py', import.meta.url));
@@ -91,6 +92,8 @@ export class PythonScorer implements Scorer {
   private nextId = 1;
   private readonly waiting: Job[] = [];
   private readonly running = new Map<number, Job>();
+  /** Streaming run()s, by job id: their job stays in {@link running} (a worker thread is busy) until the end. */
+  private readonly streams = new Map<number, WorkerStream>();
   private readonly restartTimes: number[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   private killedFor: string | undefined;
@@ -246,8 +249,62 @@ export class PythonScorer implements Scorer {
     return startup;
   }
 
+  /** A frame of a streaming run(): its start (the job's answer), an item, or its end. */
+  private streamFrame(frame: WorkerFrame): void {
+    const id = frame.id as number;
+    if (frame.op === 'stream_start') {
+      const job = this.running.get(id);
+      if (!job) return; // answered already (timed out)
+      const stream = new WorkerStream(
+        (n) => this.control({ op: 'credit', id, n }),
+        () => this.control({ op: 'cancel', id }),
+      );
+      this.streams.set(id, stream);
+      job.resolve({ status: Number(frame.status ?? 200), body: stream } satisfies ScoreResponse);
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (frame.op === 'chunk') {
+      const body = frame.body ?? Buffer.alloc(0);
+      stream?.push(
+        frame.kind === 'json'
+          ? new RawJson(body.toString('utf8'))
+          : frame.kind === 'text'
+            ? body.toString('utf8')
+            : body,
+      );
+      return;
+    }
+    if (frame.op !== 'stream_end' && frame.op !== 'stream_error') return;
+    this.streams.delete(id);
+    const job = this.running.get(id);
+    this.running.delete(id);
+    if (frame.op === 'stream_error') {
+      if (frame.traceback) {
+        this.options.log(
+          'error',
+          { instance: this.options.instanceId, reqId: job?.request.id },
+          String(frame.traceback),
+        );
+      }
+      stream?.fail(new HttpError('MDC_SCORING_ERROR', 500, `run() raised ${String(frame.message)}`));
+    } else stream?.end();
+    // A one-at-a-time worker waits for this before it takes its next request.
+    this.control({ op: 'stream_closed', id });
+    this.dispatch();
+  }
+
+  /** A message to the worker about a stream (credit, cancel, stream_closed). */
+  private control(message: { op: string; id: number; n?: number }): void {
+    this.input?.write(`${JSON.stringify(message)}\n`);
+  }
+
   /** The worker died with requests in it (or while idle): answer them, count it, start a new one. */
   private workerLost(why: string): void {
+    for (const stream of this.streams.values()) {
+      stream.fail(new HttpError('MDC_WORKER_EXITED', 502, `the Python worker exited (${why}) mid-stream`));
+    }
+    this.streams.clear();
     const reason = this.killedFor ?? 'exit';
     this.killedFor = undefined;
     const message =
@@ -315,6 +372,10 @@ export class PythonScorer implements Scorer {
   }
 
   private answer(frame: WorkerFrame): void {
+    if (frame.op !== 'result' && frame.op !== 'error') {
+      this.streamFrame(frame);
+      return;
+    }
     const job = this.running.get(frame.id as number);
     if (!job) return; // answered already (timed out, or its worker was replaced)
     this.running.delete(job.id);

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { RawJson } from '../scorer.js';
 import { isEventStream, StreamCapture, type StreamRecord } from './stream-capture.js';
 
 /** A streamed answer from run(): an async iterable (an async generator) or a Node readable stream. */
@@ -97,6 +98,7 @@ function defaultType(first: unknown): string {
 function encode(item: unknown, eventStream: boolean): Buffer {
   if (item instanceof Uint8Array) return Buffer.from(item.buffer, item.byteOffset, item.byteLength);
   if (typeof item === 'string') return Buffer.from(item, 'utf8');
-  const json = JSON.stringify(item ?? null);
+  // A Python worker's items arrive as JSON text already.
+  const json = item instanceof RawJson ? item.text : JSON.stringify(item ?? null);
   return Buffer.from(eventStream ? `data: ${json}\n\n` : `${json}\n`, 'utf8');
 }
