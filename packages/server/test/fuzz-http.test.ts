@@ -21,7 +21,7 @@ import {
   TRAVERSAL_NAMES,
 } from './helpers/fuzz.js';
 
-const COUNT = fuzzCount(600);
+const COUNT = fuzzCount(500);
 const SEED = fuzzSeed();
 /** Requests in flight at once: enough to interleave, few enough for a shared 2-core machine. */
 const CONCURRENCY = 6;
