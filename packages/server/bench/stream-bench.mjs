@@ -10,9 +10,11 @@
 // of direct tokens/s). The proxy runs on core 0, the model server and this load generator on the others.
 //
 // BENCH_TOKEN_INTERVAL_MS=0 sends the tokens as fast as the server can: the proxy's own throughput limit.
+// Last, one chunked answer of BENCH_BIG_MB (1024) MiB goes through the collecting proxy: its peak RSS, sampled
+// from /proc, must stay flat (the capture keeps at most --max-stream-capture-bytes, 16 MiB).
 // Environment: BENCH_ROUNDS (6), BENCH_DURATION_S (3), BENCH_STREAMS (64), BENCH_TOKENS (100),
 // BENCH_TOKEN_INTERVAL_MS (5), BENCH_PREFILL_MS (20), BENCH_PIN=0 (no taskset).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,8 +41,21 @@ const head = '{"id":"chatcmpl-b","object":"chat.completion.chunk","created":1700
 const frame = (delta, finish) => 'data: ' + head + JSON.stringify(delta) + ',"finish_reason":' + JSON.stringify(finish) + '}]}\\n\\n';
 const usage = 'data: {"id":"chatcmpl-b","object":"chat.completion.chunk","created":1700000000,"model":"bench-llm","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":' + TOKENS + ',"total_tokens":' + (TOKENS + 12) + '}}\\n\\n';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const BLOCK = Buffer.alloc(1 << 16, 'x');
 const s = createServer((req, res) => {
   req.resume();
+  if (req.url.startsWith('/big')) {
+    let left = Number(new URL(req.url, 'http://x').searchParams.get('mb')) * (1 << 20);
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const pump = () => {
+      while (left > 0) {
+        left -= BLOCK.length;
+        if (!res.write(BLOCK)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    return void req.on('end', pump);
+  }
   req.on('end', async () => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     await sleep(PREFILL);
@@ -180,6 +195,29 @@ for (let i = 0; i < rounds; i++) {
     `round ${i + 1}: ${names.map((k) => `${k} p50 ${r[k].p50.toFixed(2)} ms, ${r[k].tokensPerS.toFixed(0)} tok/s`).join(' | ')}`,
   );
 }
+const bigMb = Number(process.env.BENCH_BIG_MB ?? 1024);
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const rssBefore = rssMb(proxies.proxy.child.pid);
+let rssPeak = rssBefore;
+const sampler = setInterval(() => {
+  rssPeak = Math.max(rssPeak, rssMb(proxies.proxy.child.pid));
+}, 50);
+const bigStart = Date.now();
+const bigBytes = await new Promise((resolve, reject) => {
+  const req = request(`${proxies.proxy.url}/big?mb=${bigMb}`, { method: 'POST' }, (res) => {
+    let n = 0;
+    res.on('data', (c) => {
+      n += c.length;
+    });
+    res.on('end', () => resolve(n));
+    res.on('error', reject);
+  });
+  req.on('error', reject);
+  req.end('{}');
+});
+clearInterval(sampler);
+if (bigBytes !== bigMb * (1 << 20)) throw new Error(`the big answer lost bytes: ${bigBytes}`);
+const bigLine = `${bigMb} MiB chunked answer through the collecting proxy in ${((Date.now() - bigStart) / 1000).toFixed(1)} s: proxy RSS ${rssBefore.toFixed(0)} MiB before, ${rssPeak.toFixed(0)} MiB at most`;
 for (const p of Object.values(proxies)) await stopServer(p);
 await stopServer(llm);
 
@@ -190,6 +228,7 @@ console.log(
   `\n${streams} concurrent streams of ${tokens} tokens, one every ${intervalMs} ms after ${prefillMs} ms; ${rounds} rounds of ${durationS} s, medians${pin ? '; proxy pinned to core 0' : ''}`,
 );
 for (const k of names) console.log(line(k));
+console.log(bigLine);
 for (const k of ['proxy', 'bare']) {
   console.log(
     `${k} - direct first byte p50: ${median(deltas[k]).toFixed(2)} ms (target <= 2); ${k}/direct tokens/s: ${median(ratios[k]).toFixed(3)} (target >= 0.95); ${k} CPU ${((cpu[k] / served[k]) * 1e3).toFixed(2)} ms per stream`,
