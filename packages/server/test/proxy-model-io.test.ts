@@ -899,3 +899,29 @@ test('an exchange that sampling_rate drops is not read: no rows and no skip coun
   const rows = readEvents(ws, 'io-ep', 'blue', 'model_inputs').map((e) => e.correlationid);
   assert.deepEqual(rows.sort(), kept.filter((id) => ids.indexOf(id) % 2 === 0).sort());
 });
+
+test('a client that goes away before its answer is complete gives no rows, counted as aborted', async (t) => {
+  // The model server sends the answer's first half, then waits: the client gives up in between.
+  const server = await upstream(t, (_req, _body, res) => {
+    const answer = JSON.stringify({ outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+    res.write(answer.slice(0, 10));
+    setTimeout(() => res.end(answer.slice(10)), 1000).unref();
+  });
+  const p = await proxy(t, server.url);
+  const controller = new AbortController();
+  const res = await fetch(`${p.cli.url}/v2/models/m/infer`, {
+    method: 'POST',
+    body: JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }),
+    headers: { 'content-type': 'application/json', 'x-request-id': 'gone' },
+    signal: controller.signal,
+  });
+  assert.equal(res.status, 200);
+  controller.abort();
+  await assert.rejects(res.text());
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(await counters(p.cli.url, 'mdc_model_io_skipped_total'), { aborted: 1 });
+  await stop(p.cli);
+  assert.equal(byId(p.events('model_inputs'), 'gone').length, 0);
+  assert.equal(byId(p.events('request'), 'gone').length, 1);
+});
