@@ -35,6 +35,18 @@ describe('Redactor on JSON text', () => {
     assert.deepEqual(JSON.parse(out), { a: 1, user: { id: 5 } });
   });
 
+  it('finds column keys by name without walking every string: a value equal to a name is not a key', () => {
+    const r = new Redactor(
+      rules({ columns: ['user'], action: 'drop' }, { columns: ['EMAIL'], action: 'mask' }),
+    );
+    const json = '{"a": "EMAIL", "EMAIL" : "x", "user": {"EMAIL": "y"}, "list": ["user", {"EMAIL": 1}]}';
+    assert.equal(
+      r.redactJson(json),
+      '{"a": "EMAIL", "EMAIL" : "[REDACTED]", "list": ["user", {"EMAIL": "[REDACTED]"}]}',
+    );
+    assert.deepEqual(Object.fromEntries(r.counts), { 'redact[0]': 1, 'redact[1]': 2 });
+  });
+
   it('masks pattern matches inside string values at any depth, not in keys, and keeps big integers exact', () => {
     const r = new Redactor(rules({ patterns: ['email', 'ACC-[0-9]{8}'], action: 'mask' }));
     const json =
