@@ -3,6 +3,7 @@ import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { writeAll } from '../chunks.js';
 import { InvalidPathError } from '../errors.js';
+import { Folders } from './folders.js';
 import { type FileBatch, type FileResult, type Sink, STORED } from './sink.js';
 
 /** How many files a local sink keeps open; rolled-away files are closed first. */
@@ -18,8 +19,7 @@ export class LocalFileSink implements Sink {
   private readonly handles = new Map<string, FileHandle>();
   /** The batch whose write started and has not issued its lines yet: finishSync writes it at exit. */
   private started: FileBatch | undefined;
-  /** Folders known to exist (bounded: one per collection and period, cleared when large). */
-  private readonly folders = new Set<string>();
+  private readonly folders = new Folders();
 
   constructor(readonly root: string) {
     this.description = `local:${root}`;
@@ -39,7 +39,7 @@ export class LocalFileSink implements Sink {
     try {
       for (const p of batch.payloads) {
         const abs = this.resolve(p.path);
-        this.ensureFolder(dirname(abs));
+        this.folders.ensure(dirname(abs));
         await writeFile(abs, p.body);
       }
       fh = await this.handle(batch.path);
@@ -79,18 +79,6 @@ export class LocalFileSink implements Sink {
     await Promise.allSettled(all.map((h) => h.close()));
   }
 
-  /**
-   * Creates a folder synchronously, once per folder: an async recursive mkdir takes one turn of the event loop
-   * per level (ten for a rolled folder), and under a burst of collect() calls those turns are long, so the
-   * first write of each period waited while the queue filled up. A few system calls per period cost less.
-   */
-  private ensureFolder(dir: string): void {
-    if (this.folders.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
-    if (this.folders.size >= 1024) this.folders.clear();
-    this.folders.add(dir);
-  }
-
   private async handle(path: string): Promise<FileHandle> {
     const open_ = this.handles.get(path);
     if (open_) {
@@ -100,7 +88,7 @@ export class LocalFileSink implements Sink {
       return open_;
     }
     const abs = this.resolve(path);
-    this.ensureFolder(dirname(abs));
+    this.folders.ensure(dirname(abs));
     const fh = await open(abs, 'a');
     this.handles.set(path, fh);
     if (this.handles.size > MAX_OPEN_FILES) {

@@ -13,6 +13,7 @@ import { type FileHandle, mkdir, open, readFile, rename, writeFile } from 'node:
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { skipBytes, writeAll } from '../chunks.js';
+import { Folders } from '../datastore/folders.js';
 import type { PayloadFile } from '../datastore/sink.js';
 import { InvalidPathError } from '../errors.js';
 import { joinPath, nextPeriodStart, type RollingRate } from '../layout.js';
@@ -84,6 +85,7 @@ export class SpoolLog {
   private readonly knownLength = new Map<string, number>();
   private spoolBytes = 0;
   private appending = false;
+  private readonly folders = new Folders();
 
   constructor(private readonly o: SpoolLogOptions) {
     this.units = claimSpool(o.dir, o.instanceId, o.rollingRate);
@@ -152,7 +154,7 @@ export class SpoolLog {
       return { detail: `${this.full().detail}; a raw payload of ${p.bytes} bytes was dropped` };
     }
     try {
-      await mkdir(dirname(file), { recursive: true });
+      this.folders.ensure(dirname(file));
       await writeFile(`${file}.tmp`, p.body, { flush: this.o.fsync });
       await rename(`${file}.tmp`, file);
     } catch (err) {
@@ -187,7 +189,7 @@ export class SpoolLog {
     if (!this.makeRoom(bytes)) return this.full();
     const f = this.fileFor(path, periodEnd);
     try {
-      f.fh ??= await openAppend(f.file);
+      f.fh ??= await this.openAppend(f.file);
       await writeAll(f.fh, chunks);
       if (this.o.fsync) await f.fh.datasync();
     } catch (err) {
@@ -251,6 +253,11 @@ export class SpoolLog {
     return true;
   }
 
+  private async openAppend(file: string): Promise<FileHandle> {
+    this.folders.ensure(dirname(file));
+    return open(file, 'a+');
+  }
+
   /** Renames the spool file to carry its start offset (atomic), before any of its bytes is uploaded. */
   async setStart(f: SpoolFile, start: number): Promise<void> {
     await mkdir(dirname(f.base), { recursive: true });
@@ -268,7 +275,7 @@ export class SpoolLog {
 
   /** Bytes `[from, to)` of a spool file (fewer if it is shorter). */
   async readRange(f: SpoolFile, from: number, to: number): Promise<Buffer> {
-    f.fh ??= await openAppend(f.file);
+    f.fh ??= await this.openAppend(f.file);
     const buf = Buffer.allocUnsafe(to - from);
     let done = 0;
     while (done < buf.length) {
@@ -429,11 +436,6 @@ function checkPath(path: string): string {
   if (clean !== path || clean.split('/').includes('..') || /@\d+$/.test(clean))
     throw new InvalidPathError(path, 'cannot be spooled');
   return clean;
-}
-
-async function openAppend(file: string): Promise<FileHandle> {
-  await mkdir(dirname(file), { recursive: true });
-  return open(file, 'a+');
 }
 
 function describeWriteError(err: unknown): string {
