@@ -100,7 +100,7 @@ export class StreamCapture {
 
   private onEvent(e: SseEvent): void {
     if (this.assembler) {
-      if (e.data !== DONE) this.assembler.add(parseJson(e.data));
+      if (e.data !== DONE) this.assembler.addText(e.data);
       return;
     }
     const data = parseJson(e.data);

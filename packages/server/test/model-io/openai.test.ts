@@ -152,3 +152,62 @@ test('auto detection: OpenAI paths under any prefix and request bodies on other 
   assert.equal(detect('/v1/models/m:predict', { instances: [] }), 'tfserving');
   assert.equal(detect('/score', { data: [[1]] }), 'azureml');
 });
+
+test('chunks read without JSON.parse (same shape, another content string) assemble exactly as parsed ones', () => {
+  const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const delta = (d: object, extra: object = {}) => ({
+    ...head,
+    choices: [{ index: 0, delta: d, logprobs: null, finish_reason: null, ...extra }],
+  });
+  const contents = [
+    'plain',
+    ' with "quotes" and \\ backslash',
+    '\n new line, tab\t, é, 👋',
+    'fake "content": "x" inside',
+    '',
+    '}]}',
+  ];
+  const chunks: object[] = [
+    delta({ role: 'assistant', content: '' }),
+    ...contents.map((c) => delta({ content: c })),
+    delta({
+      tool_calls: [{ index: 0, id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }],
+    }),
+    ...contents.map((c) => delta({ content: c })),
+    // a field after the delta holding another "content" string: the shape must not read that one
+    {
+      ...head,
+      choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null, extra: { content: 'a' } }],
+    },
+    {
+      ...head,
+      choices: [{ index: 0, delta: { content: 'b' }, finish_reason: null, extra: { content: 'z' } }],
+    },
+    delta({}, { finish_reason: 'stop' }),
+  ];
+  // As servers write them: compact (vLLM, llama.cpp), Python's default separators, non-ASCII escaped.
+  const writers = [
+    (v: object) => JSON.stringify(v),
+    (v: object) => JSON.stringify(v).replaceAll('":', '": ').replaceAll(',"', ', "'),
+    (v: object) =>
+      JSON.stringify(v).replace(
+        /[\u0080-\uffff]/g,
+        (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      ),
+  ];
+  for (const write of writers) {
+    const texts = chunks.map(write);
+    const fast = new OpenAiStreamAssembler();
+    for (const t of texts) fast.addText(t);
+    const parsed = new OpenAiStreamAssembler();
+    for (const t of texts) parsed.add(JSON.parse(t));
+    assert.deepEqual(fast.completion(), parsed.completion());
+    assert.equal(fast.chunks, parsed.chunks);
+    // Parsed: the first chunk of each shape, the probe-refused extra ones, the tool call and the finish.
+    assert.ok(fast.parsedChunks <= 8, `${fast.parsedChunks} of ${texts.length} chunks parsed`);
+    // (the spaced writer also spaces the `":` inside the contents: those differ, the same for both readers)
+    if (write === writers[1]) continue;
+    const content = (fast.completion().choices as { message: { content: string } }[])[0]!.message.content;
+    assert.equal(content, `${contents.join('')}${contents.join('')}ab`);
+  }
+});
