@@ -1,0 +1,207 @@
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import {
+  type DatastoreConfig,
+  type Uploader,
+  type UploaderContext,
+  UploadFailedError,
+  type UploadFailureReason,
+} from 'model-data-collector/internal';
+import {
+  asNatsConfig,
+  connectionOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type NatsConfig,
+  servers,
+  subjectOf,
+  subjectPrefix,
+} from './config.js';
+import { eventIdOf } from './event-id.js';
+
+/** Acknowledgements awaited at once: publishing in windows keeps the link busy without unbounded memory. */
+const WINDOW = 256;
+/** Longest wait for one acknowledgement; then the pass fails and the spool retries it (deduplicated by id). */
+const ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * The spool's uploader for a JetStream stream. `write` publishes each line of a range as one message (subject from
+ * the file's path, header `Nats-Msg-Id` = the event id, payload the line without its newline) and resolves once the
+ * stream acknowledged every one. A stream has no file length, so `length` is 0: a range the spool sends again
+ * (after a lost acknowledgement or a restart) is removed by the stream's duplicate window, which {@link check}
+ * requires to be longer than the spool's longest gap between two tries.
+ */
+export class NatsUploader implements Uploader {
+  readonly description: string;
+  /** One spool read; every line in it is its own message. */
+  readonly maxWriteBytes = 4 * 1024 * 1024;
+  readonly assemblesAtClose = false;
+  /** Messages published and acknowledged as new / as duplicates (for tests and stats). */
+  published = 0;
+  duplicates = 0;
+  private conn: Promise<NatsConnection> | undefined;
+  private js: JetStreamClient | undefined;
+
+  constructor(
+    readonly config: NatsConfig,
+    private readonly context: UploaderContext,
+  ) {
+    this.description = `nats:${servers(config).join(',')}/${config.stream}`;
+  }
+
+  private connection(): Promise<NatsConnection> {
+    this.conn ??= connect(
+      connectionOptions(this.config, this.context.env, `mdc ${this.context.datastore}`),
+    ).then((nc) => {
+      this.js = jetstream(nc, { timeout: ACK_TIMEOUT_MS });
+      return nc;
+    });
+    // A failed first connection is retried on the next pass.
+    this.conn.catch(() => {
+      this.conn = undefined;
+    });
+    return this.conn;
+  }
+
+  private fail(what: string, err: unknown, reason: UploadFailureReason = 'unavailable'): UploadFailedError {
+    return new UploadFailedError(
+      this.description,
+      reason,
+      `${what}: ${(err as Error).message ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  async check(): Promise<void> {
+    let nc: NatsConnection;
+    try {
+      nc = await this.connection();
+    } catch (err) {
+      throw this.fail('cannot connect', err);
+    }
+    const jsm = await jetstreamManager(nc).catch((err: unknown) => {
+      throw this.fail('JetStream is not enabled on the server', err, 'not_found');
+    });
+    await checkStream(jsm, this.config, this.context.env, this.description);
+    const max = this.config.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (nc.info && nc.info.max_payload < max) {
+      throw new UploadFailedError(
+        this.description,
+        'other',
+        `the server's max_payload is ${nc.info.max_payload} bytes, below the datastore's max_message_bytes ${max}: set max_message_bytes to ${nc.info.max_payload}`,
+      );
+    }
+  }
+
+  async length(): Promise<number> {
+    return 0;
+  }
+
+  async write(path: string, _offset: number, body: Uint8Array): Promise<void> {
+    await this.connection();
+    const js = this.js!;
+    const subject = subjectOf(this.config, path);
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let acks: Promise<unknown>[] = [];
+    let start = 0;
+    try {
+      while (start < buf.length) {
+        let end = buf.indexOf(0x0a, start);
+        if (end === -1) end = buf.length;
+        if (end > start) {
+          const line = buf.subarray(start, end);
+          const h = headers();
+          const id = eventIdOf(line);
+          if (id) h.set('Nats-Msg-Id', id);
+          acks.push(
+            js.publish(subject, line, { headers: h, timeout: ACK_TIMEOUT_MS }).then((ack) => {
+              if (ack.duplicate) this.duplicates++;
+              else this.published++;
+            }),
+          );
+          if (acks.length >= WINDOW) {
+            await Promise.all(acks);
+            acks = [];
+          }
+        }
+        start = end + 1;
+      }
+      await Promise.all(acks);
+    } catch (err) {
+      await Promise.allSettled(acks);
+      throw this.fail(`publish to ${subject}`, err);
+    }
+  }
+
+  /** Raw payloads go to the collection's `data.path` datastore; a stream holds only event lines. */
+  async put(path: string): Promise<void> {
+    throw new UploadFailedError(
+      this.description,
+      'other',
+      `${path}: a NATS stream does not store raw payload files`,
+    );
+  }
+
+  async close(): Promise<void> {
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) await c.then((nc) => nc.drain()).catch(() => {});
+  }
+}
+
+/**
+ * The stream must exist, take the datastore's subjects, and keep ids longer than the spool's longest gap between
+ * two tries of a range (its `maxRetryDelayMs` plus the upload interval, twice for margin), else a resent line
+ * could be stored twice.
+ */
+export async function checkStream(
+  jsm: JetStreamManager,
+  config: NatsConfig,
+  env: NodeJS.ProcessEnv,
+  description: string,
+): Promise<void> {
+  let info: Awaited<ReturnType<JetStreamManager['streams']['info']>>;
+  try {
+    info = await jsm.streams.info(config.stream);
+  } catch (err) {
+    throw new UploadFailedError(
+      description,
+      'not_found',
+      `stream ${config.stream}: ${(err as Error).message}; create it with mdc datastore create --type nats (it makes a missing stream)`,
+      { cause: err },
+    );
+  }
+  const prefix = subjectPrefix(config);
+  const subjects = info.config.subjects ?? [];
+  if (!subjects.some((s) => s === '>' || s === `${prefix}.>` || s === `${prefix}.*.*.*`)) {
+    throw new UploadFailedError(
+      description,
+      'other',
+      `stream ${config.stream} takes subjects ${JSON.stringify(subjects)}, not ${prefix}.>`,
+    );
+  }
+  const windowMs = info.config.duplicate_window / 1e6;
+  const needed = requiredDuplicateWindowMs(config, env);
+  if (windowMs < needed) {
+    throw new UploadFailedError(
+      description,
+      'other',
+      `stream ${config.stream} keeps message ids for ${windowMs} ms, shorter than the ${needed} ms a resent line may take (2 × (MDC_UPLOAD_MAX_RETRY_DELAY_MS + upload_interval_ms)); raise its duplicate_window`,
+    );
+  }
+}
+
+/** 2 × (the spool's longest retry delay + its upload interval). */
+export function requiredDuplicateWindowMs(config: NatsConfig, env: NodeJS.ProcessEnv): number {
+  const maxRetry = Number(env.MDC_UPLOAD_MAX_RETRY_DELAY_MS || 30_000);
+  const interval = config.upload_interval_ms ?? Number(env.MDC_UPLOAD_INTERVAL_MS || 5000);
+  return (
+    2 * ((Number.isFinite(maxRetry) ? maxRetry : 30_000) + (Number.isFinite(interval) ? interval : 5000))
+  );
+}
+
+/** The datastore package contract (see the SDK's `DatastorePackage`). */
+export function createUploader(config: DatastoreConfig, context: UploaderContext): NatsUploader {
+  return new NatsUploader(asNatsConfig(config), context);
+}
