@@ -42,7 +42,8 @@ export class OipRowsJson {
     const first = tensors[0]!;
     const n = first.shape.length === 0 ? 1 : first.shape[0]!;
     const layout: TensorColumns[] = new Array(tensors.length);
-    const values: (readonly string[])[] = new Array(tensors.length);
+    /** Per tensor, each value's JSON text, or {@link OWN_TEXT} where a value's own text is its JSON. */
+    const values: (readonly string[] | typeof OWN_TEXT)[] = new Array(tensors.length);
     for (let k = 0; k < tensors.length; k++) {
       const t = tensors[k]!;
       const tn = t.shape.length === 0 ? 1 : t.shape[0]!;
@@ -71,7 +72,12 @@ export class OipRowsJson {
         const texts = values[k]!;
         const width = spec.width;
         const base = r * width;
-        for (let j = 0; j < width; j++) row += keys[j]! + texts[base + j]!;
+        if (texts === OWN_TEXT) {
+          const data = tensors[k]!.data;
+          for (let j = 0; j < width; j++) row += keys[j]! + `${data[base + j] as number | boolean | null}`;
+        } else {
+          for (let j = 0; j < width; j++) row += keys[j]! + texts[base + j]!;
+        }
       }
       json += `${row}}`;
     }
@@ -120,7 +126,7 @@ export class OipRowsJson {
  * The JSON text of each value, as JSON.stringify writes it in a row (a number as its shortest round-trip form,
  * a non-finite one as null); undefined when a value is not a JSON scalar.
  */
-function valueTexts(data: readonly unknown[]): readonly string[] | undefined {
+function valueTexts(data: readonly unknown[]): readonly string[] | typeof OWN_TEXT | undefined {
   let strings = false;
   let fractions = false;
   for (let i = 0; i < data.length; i++) {
@@ -136,11 +142,11 @@ function valueTexts(data: readonly unknown[]): readonly string[] | undefined {
   // Doubles: one JSON.stringify of the whole tensor writes them faster than a string per number (most miss
   // V8's number-to-string cache); no number, boolean or null holds a comma.
   if (fractions) return JSON.stringify(data).slice(1, -1).split(',');
-  // 32-bit integers, booleans and null are their own text, from V8's caches.
-  const texts: string[] = new Array(data.length);
-  for (let i = 0; i < data.length; i++) texts[i] = `${data[i]}`;
-  return texts;
+  return OWN_TEXT;
 }
+
+/** Values (32-bit integers, booleans, null) whose string form is their JSON text, taken from V8's caches. */
+const OWN_TEXT = Symbol('own text');
 
 /**
  * Whether a row object keeps a column of this name where it was set: array indexes ("0", "7") move to the
