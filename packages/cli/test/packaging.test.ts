@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, tempDir } from './helpers.js';
 
-const PACKAGES = ['sdk', 'azure-blob', 's3', 'reader', 'monitor', 'server', 'studio', 'cli'];
+const PACKAGES = ['sdk', 'azure-blob', 's3', 'nats', 'reader', 'monitor', 'server', 'studio', 'cli'];
 /** What a scoring script's install must never bring (DESIGN.md: the SDK stays light). */
 const HEAVY =
   /^(fastify|@duckdb|onnxruntime-node|@azure|@aws-sdk|apache-arrow|prom-client|undici|commander)$/;

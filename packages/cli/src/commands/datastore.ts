@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import {
   addDatastore,
   createUploader,
+  DATASTORE_PACKAGES,
   DatastoreCheckFailedError,
   type DatastoreConfig,
   datastoreLocation,
@@ -32,6 +33,14 @@ interface CreateOptions {
   endpoint?: string;
   region?: string;
   forcePathStyle?: boolean;
+  url?: string;
+  stream?: string;
+  subjectPrefix?: string;
+  creds?: string;
+  token?: string;
+  replicas?: number;
+  duplicateWindowMs?: number;
+  maxMessageBytes?: number;
   maxSpoolBytes?: number;
   uploadIntervalMs?: number;
   retentionDays?: number;
@@ -39,14 +48,14 @@ interface CreateOptions {
   check?: boolean;
 }
 
-const TYPES = ['local', 'azure-blob', 's3'] as const;
+const TYPES = ['local', 'azure-blob', 's3', 'nats'] as const;
 
 /** `mdc datastore list|show|create|delete`: the workspace's datastores. */
 export function registerDatastore(program: Command): void {
   const ds = program
     .command('datastore')
     .description(
-      'list, show, create and delete the datastores of the workspace (local folder, Azure Blob, S3)',
+      'list, show, create and delete the datastores of the workspace (local folder, Azure Blob, S3, NATS JetStream)',
     );
 
   ds.command('list')
@@ -116,6 +125,32 @@ export function registerDatastore(program: Command): void {
     .option('--endpoint <url>', 's3: an S3-compatible endpoint (MinIO, R2, s3rver …)')
     .option('--region <region>', 's3: the region (default: $AWS_REGION, else us-east-1)')
     .option('--force-path-style', 's3: path-style URLs (most S3-compatible stores need it)')
+    .option('--url <servers>', 'nats: nats://host:port[,host:port...] (a cluster: several seed servers)')
+    .option('--stream <name>', 'nats: the JetStream stream (made when missing)')
+    .option(
+      '--subject-prefix <prefix>',
+      'nats: subjects are <prefix>.<endpoint>.<deployment>.<collection> (default mdc)',
+    )
+    .option('--creds <file>', 'nats: a credentials file')
+    .option(
+      '--token <token>',
+      'nats: an auth token (stored in workspace.yml; or $MDC_NATS_TOKEN at run time)',
+    )
+    .option(
+      '--replicas <n>',
+      'nats: copies of each message when the stream is made (a cluster: 3)',
+      intOption('--replicas', 1, 5),
+    )
+    .option(
+      '--duplicate-window-ms <n>',
+      'nats: how long the stream made remembers message ids to remove resent copies (default 120000)',
+      intOption('--duplicate-window-ms', 1000),
+    )
+    .option(
+      '--max-message-bytes <n>',
+      "nats: the servers' max_payload (default 1048576)",
+      intOption('--max-message-bytes', 4096),
+    )
     .option(
       '--max-spool-bytes <n>',
       'cloud: bound of the local upload spool',
@@ -142,6 +177,11 @@ export function registerDatastore(program: Command): void {
       if (opts.check) {
         const failed = await check(ws, name, config);
         if (failed) throw failed;
+      }
+      if (config.type === 'nats') {
+        // A stream is made (or checked) now: the collector never makes one, so a typo cannot make a stray stream.
+        const made = await natsStream(name, config, opts);
+        process.stdout.write(`${made ? 'created' : 'using existing'} stream ${config.stream}\n`);
       }
       addDatastore(ws, name, config, { replace: opts.replace === true });
       process.stdout.write(`created datastore ${name}: ${config.type} ${datastoreLocation(ws, config)}\n`);
@@ -191,6 +231,14 @@ function toConfig(o: CreateOptions): DatastoreConfig {
       'endpoint',
       'region',
       'forcePathStyle',
+      'url',
+      'stream',
+      'subjectPrefix',
+      'creds',
+      'token',
+      'replicas',
+      'duplicateWindowMs',
+      'maxMessageBytes',
     ];
     for (const k of all) {
       if (o[k] !== undefined && !allowed.includes(k)) {
@@ -235,8 +283,52 @@ function toConfig(o: CreateOptions): DatastoreConfig {
         ...(o.forcePathStyle ? { force_path_style: true } : {}),
         ...delivery,
       };
+    case 'nats':
+      only('nats', [
+        'url',
+        'stream',
+        'subjectPrefix',
+        'creds',
+        'token',
+        'replicas',
+        'duplicateWindowMs',
+        'maxMessageBytes',
+      ]);
+      if (!o.url || !o.stream)
+        throw new UsageError('--type nats needs --url nats://host:port and --stream <name>');
+      if (o.creds && o.token) throw new UsageError('give --creds or --token, not both');
+      return {
+        type: 'nats',
+        url: o.url,
+        stream: o.stream,
+        ...(o.subjectPrefix ? { subject_prefix: o.subjectPrefix } : {}),
+        ...(o.creds ? { creds: resolve(o.creds) } : {}),
+        ...(o.token ? { token: o.token } : {}),
+        ...(o.maxMessageBytes !== undefined ? { max_message_bytes: o.maxMessageBytes } : {}),
+        ...delivery,
+      };
     default:
       throw new UsageError(`--type must be one of ${TYPES.join(', ')}; got "${o.type}"`);
+  }
+}
+
+/** Makes the NATS datastore's stream when missing and checks it; a server that does not answer fails the command. */
+async function natsStream(
+  name: string,
+  config: Extract<DatastoreConfig, { type: 'nats' }>,
+  opts: CreateOptions,
+): Promise<boolean> {
+  const { ensureStream } = (await import(
+    DATASTORE_PACKAGES.nats
+  )) as typeof import('@model-data-collector/nats');
+  try {
+    return await ensureStream(config, {
+      ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
+      ...(opts.duplicateWindowMs !== undefined ? { duplicateWindowMs: opts.duplicateWindowMs } : {}),
+    });
+  } catch (err) {
+    const detail = `${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}`;
+    throw new DatastoreCheckFailedError(`datastore ${name}: ${detail}`, { cause: err });
   }
 }
 

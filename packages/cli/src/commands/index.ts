@@ -14,6 +14,7 @@ import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerSidecar } from './sidecar.js';
 import { registerStudio } from './studio.js';
+import { registerTail } from './tail.js';
 import { registerValidate } from './validate.js';
 
 /** Each command module adds its command to the program. */
@@ -28,6 +29,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerData,
   registerDatastore,
   registerRead,
+  registerTail,
   registerJoin,
   registerQuery,
   registerRetention,
