@@ -222,6 +222,13 @@ function protectionSuite(
       assert.deepEqual(lastAudit(ws).request, { where: 'AGE = 41' });
     });
 
+    it('a collector appends to a rewritten file afterwards (it stays an append blob, its length is picked up)', async () => {
+      await collectAt(ws, now - 30_000, 'recent', (collect) => {
+        collect('model_inputs', [{ AGE: 22, SEX: 2 }], 'after-4');
+      });
+      assert.deepEqual(readIds(ws, 'model_inputs'), ['after-4', 'keep-3', 'old-1']);
+    });
+
     it('retention apply deletes the partitions older than the retention, by folder date', async () => {
       const args = ['retention', 'apply'];
       if (retention === 'flag') args.push('--days', '2');
@@ -245,7 +252,7 @@ function protectionSuite(
         out,
         /deleted 2 partition\(s\), 2 file\(s\), .* in \d+ collection\(s\) with a retention\n$/,
       );
-      assert.deepEqual(readIds(ws, 'model_inputs'), ['keep-3']);
+      assert.deepEqual(readIds(ws, 'model_inputs'), ['after-4', 'keep-3']);
       assert.deepEqual(holding(await stored(), '"old-1"'), []);
       const show = JSON.parse(run(ws, ['data', 'show', 'credit-blue-model_inputs', '--json'])) as {
         firstTime: string;
