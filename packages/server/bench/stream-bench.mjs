@@ -155,7 +155,7 @@ const startProxy = (args) =>
       '--workspace',
       join(work, 'ws'),
       '--log-level',
-      'warn',
+      'error', // the 1 GiB answer is no inference protocol: its model-io warning is not news
       ...args,
     ],
     { cwd: root, pinToCore0: true },
