@@ -38,6 +38,8 @@ export class NatsUploader implements Uploader {
   /** Messages published and acknowledged as new / as duplicates (for tests and stats). */
   published = 0;
   duplicates = 0;
+  /** How far each file was published by this process: a stream cannot be asked (see {@link length}). */
+  private readonly lengths = new Map<string, number>();
   private conn: Promise<NatsConnection> | undefined;
   private js: JetStreamClient | undefined;
 
@@ -94,11 +96,16 @@ export class NatsUploader implements Uploader {
     }
   }
 
-  async length(): Promise<number> {
-    return 0;
+  /**
+   * How much of `path` this process published (0 for a file it has not): a stream holds messages, not files. A
+   * spool file left by a killed process is thus sent again from its start, and the duplicate window removes the
+   * lines that had landed (the spool reports the length mismatch once as MDC_UPLOAD_CONFLICT and resends).
+   */
+  async length(path: string): Promise<number> {
+    return this.lengths.get(path) ?? 0;
   }
 
-  async write(path: string, _offset: number, body: Uint8Array): Promise<void> {
+  async write(path: string, offset: number, body: Uint8Array): Promise<void> {
     await this.connection();
     const js = this.js!;
     const subject = subjectOf(this.config, path);
@@ -128,6 +135,7 @@ export class NatsUploader implements Uploader {
         start = end + 1;
       }
       await Promise.all(acks);
+      this.lengths.set(path, Math.max(this.lengths.get(path) ?? 0, offset + body.byteLength));
     } catch (err) {
       await Promise.allSettled(acks);
       throw this.fail(`publish to ${subject}`, err);

@@ -3,9 +3,10 @@
 // restarted → every event exactly once, a three-node cluster with one node killed mid-load → nothing lost, data
 // over the message limit stored in data.path with the pointer in the message, and a short window refused.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startLoadChild } from '@model-data-collector/test-support/load-child';
 import {
   type NatsServer,
   startNatsCluster,
@@ -206,6 +207,35 @@ describe('nats datastore', () => {
       fileLines(join(ws, 'datastores', 'workspaceblobstore')).map((l) => JSON.parse(l).id),
     );
     assert.deepEqual([...ids].sort(), [...fileIds].sort());
+  });
+
+  it('a SIGKILLed collector: the next process delivers its spool, the duplicate window removes what had landed', async () => {
+    const ds: DatastoreConfig = { type: 'nats', url: server.url, stream: 'KILL', subject_prefix: 'kill' };
+    await ensureStream(ds);
+    const ws = makeWorkspace({ events: ds });
+    const yaml = join(ws, 'deployment.yml');
+    writeFileSync(
+      yaml,
+      "data_collector:\n  destinations: ['azureml://datastores/events/paths/']\n  collections:\n    model_inputs: {enabled: 'True'}\n",
+    );
+    const env = { MDC_WORKSPACE: ws, MDC_DEPLOYMENT_FILE: yaml, MDC_SPOOL_FSYNC: '0' };
+    // Slow uploads, so the spool holds undelivered lines (and delivered ones not yet removed) at the kill.
+    const load = startLoadChild({ ...env, MDC_UPLOAD_INTERVAL_MS: '1500', LOAD_RATE: '2000' });
+    await load.waitAccepted(4000);
+    load.child.kill('SIGKILL');
+    await load.exited;
+    const next = startLoadChild({ ...env, LOAD_INSTANCE: 'next', LOAD_RATE: '100', LOAD_COUNT: '1' });
+    assert.equal((await next.exited).code, 0);
+    const msgs = await streamMessages(server.url, 'KILL');
+    const ids = msgs.map((m) => m.id!);
+    assert.equal(new Set(ids).size, ids.length, 'no event twice in the stream');
+    const fileIds = new Set(
+      fileLines(join(ws, 'datastores', 'workspaceblobstore')).map((l) => JSON.parse(l).id),
+    );
+    assert.ok(fileIds.size >= 4000, `${fileIds.size} events in the files`);
+    for (const id of ids) assert.ok(fileIds.has(id), `${id} is in the stream but not in the files`);
+    // The kill may fall between the file write and the spool write of the last batch (100 ms of load at most).
+    assert.ok(ids.length >= fileIds.size - 200, `${ids.length} in the stream, ${fileIds.size} in the files`);
   });
 
   it('data over the message limit is stored in data.path and the message carries the datainblob pointer', async () => {
