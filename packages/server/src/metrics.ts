@@ -44,6 +44,8 @@ export function createMetrics(
     workerRestarts?: () => ReadonlyMap<string, number>;
     sidecarPosts?: () => ReadonlyMap<string, number>;
     modelIo?: () => ModelIoStats;
+    /** Streamed answers collected, by how they ended (`streamstatus`). */
+    streams?: () => ReadonlyMap<string, number>;
   } = {},
 ): ServerMetrics {
   const registry = new Registry();
@@ -133,6 +135,14 @@ export function createMetrics(
       'Posts to the data-collector sidecar (/modeldata/log), by outcome: accepted or the error code answered',
       'outcome',
       extra.sidecarPosts,
+    );
+  }
+  if (extra.streams) {
+    mapCounter(
+      'mdc_streamed_answers_total',
+      'Streamed answers (event streams, chunked bodies) collected as one response event each, by how they ended: complete, client_aborted, upstream_error, truncated',
+      'status',
+      extra.streams,
     );
   }
   if (extra.modelIo) {

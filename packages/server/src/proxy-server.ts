@@ -135,8 +135,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       })
     : undefined;
   const modelIo = modelIoCandidate?.enabled ? modelIoCandidate : undefined;
+  const streamStatuses = new Map<string, number>();
   const metrics = createMetrics(options.runtime, {
     payloadErrors: () => payloads.errors,
+    streams: () => streamStatuses,
     modelIo: modelIo && (() => modelIo.stats),
   });
   metrics.ready.set(1);
@@ -175,6 +177,7 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         firstByteNs: x.firstByte,
         endedNs: ended,
       });
+      if (stream) streamStatuses.set(stream.status, (streamStatuses.get(stream.status) ?? 0) + 1);
       let response: ParsedBody | undefined;
       let responseBody: Uint8Array | string | undefined;
       let responseType = x.responseType;

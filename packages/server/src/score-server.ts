@@ -123,8 +123,10 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
     ),
   );
   const payloads = new PayloadLogger(runtime, (err, collection) => warnCollect(err, collection));
+  const streamStatuses = new Map<string, number>();
   const metrics = createMetrics(runtime, {
     payloadErrors: () => payloads.errors,
+    streams: () => streamStatuses,
     workerRestarts: scorer.restarts ? () => scorer.restarts! : undefined,
     sidecarPosts: options.sidecarPosts,
   });
@@ -304,6 +306,7 @@ export function createScoreServer(options: ScoreServerOptions): ScoreServer {
       collect: payloads.enabled,
       onEnd: (record: StreamRecord | undefined) => {
         if (!record) return;
+        streamStatuses.set(record.status, (streamStatuses.get(record.status) ?? 0) + 1);
         logExchange(request, reply, tag, {
           responseBody: record.json ?? record.body,
           responseContentType: record.contentType,

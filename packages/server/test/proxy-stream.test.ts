@@ -239,6 +239,10 @@ test('mdc proxy collects what had arrived when the client hangs up or the server
   // and a small chunked body under the cap is kept whole
   const small = await post(`${cli.url}/big?bytes=5000`, 'small-1', {});
   const smallBody = await readAll(small);
+  const metrics = await (await fetch(`${cli.url}/-/mdc/metrics`)).text();
+  for (const status of ['client_aborted', 'upstream_error', 'truncated', 'complete']) {
+    assert.match(metrics, new RegExp(`mdc_streamed_answers_total\\{status="${status}"\\} 1\\n`), status);
+  }
   assert.equal(await cli.stop(), 0);
 
   const responses = events('response');

@@ -141,6 +141,14 @@ test('mdc serve sends a stream run() returns as it comes and collects it as one 
       .closed;
   }
   assert.equal(closed, 1, 'the scoring script generator was closed when the client left');
+  const metrics = await (await fetch(`${cli.url}/metrics`)).text();
+  for (const [status, n] of [
+    ['complete', 2],
+    ['upstream_error', 1],
+    ['client_aborted', 1],
+  ] as const) {
+    assert.match(metrics, new RegExp(`mdc_streamed_answers_total\\{status="${status}"\\} ${n}\\n`), status);
+  }
   assert.equal(await cli.stop(), 0);
 
   const responses = new Map(readEvents(ws, 'stream-ep', 'blue', 'response').map((e) => [e.correlationid, e]));
