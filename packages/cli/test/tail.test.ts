@@ -111,6 +111,14 @@ describe('mdc tail', () => {
       assert.equal(lines.length, 2, stream.out);
       assert.equal(JSON.parse(lines[0]!).type, 'azureml.inference.model_inputs');
       assert.match(files.out, /^TIME\s+CORRELATIONID\s+DATA/);
+      // /metrics: the destination's counters and its spool, by datastore.
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /mdc_destination_events_written_total\{collection="model_inputs",destination="azureml:\/\/datastores\/events\/paths\/credit\/blue\/model_inputs",datastore="events"\} 2/,
+      );
+      assert.match(metrics, /mdc_datastore_events_delivered_total\{datastore="events"\} 2/);
+      assert.match(metrics, /mdc_datastore_up\{datastore="events"\} 1/);
     } finally {
       stream.child.kill('SIGINT');
       files?.child.kill('SIGINT');

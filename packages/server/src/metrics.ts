@@ -4,6 +4,7 @@ import {
   type DataCollectorRuntime,
   datastoreStats,
   datastoreUp,
+  destinationStats,
 } from 'model-data-collector/internal';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelIoStats } from './model-io/index.js';
@@ -229,6 +230,35 @@ export function createMetrics(
       for (const s of datastoreStats()) this.set({ datastore: s.datastore }, datastoreUp(s));
     },
   });
+
+  // Copies of collections in their destinations (data_collector.destinations): what each one's writer took.
+  for (const [name, help, field] of [
+    [
+      'mdc_destination_events_written_total',
+      'Events handed to a destination (its spool, for a cloud or NATS one)',
+      'written',
+    ],
+    [
+      'mdc_destination_events_failed_total',
+      'Events a destination refused or dropped (data.path and other copies unaffected)',
+      'failed',
+    ],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['collection', 'destination', 'datastore'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of destinationStats())
+          this.inc(
+            { collection: s.collection, destination: s.destination, datastore: s.datastore },
+            s[field],
+          );
+      },
+    });
+  }
 
   if (cluster.isWorker) {
     // The primary aggregates every worker's registry (prom-client's cluster protocol over IPC).
