@@ -230,7 +230,6 @@ export function createMetrics(
       for (const s of datastoreStats()) this.set({ datastore: s.datastore }, datastoreUp(s));
     },
   });
-
   // Copies of collections in their destinations (data_collector.destinations): what each one's writer took.
   for (const [name, help, field] of [
     [
