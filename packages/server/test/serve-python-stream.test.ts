@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readEvents, startCli, tempDir } from './helpers/cli.js';
+import { closedGenerators, hangUpAfterFirstBytes } from './helpers/stream-client.js';
 
 const PYTHON = process.env.MDC_PYTHON || '/usr/bin/python3';
 
 // run() returns generators: OpenAI chunks, more lines than the worker may send ahead (it needs credit back), one
 // that never ends (its finally counts the closes), one that fails after its first item.
 const SCORE_PY = `
-import json, time
+import json, os, time
 closed = 0
+GO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "go")
 
 def chunk(delta, finish=None):
     return {"id": "p1", "object": "chat.completion.chunk", "created": 1, "model": "py-llm",
@@ -28,8 +29,12 @@ def run(raw):
     if mode == "chat":
         def gen():
             yield chunk({"role": "assistant", "content": "Py"})
-            time.sleep(0.3)
-            yield chunk({"content": "thon"})
+            # goes on once the test, having read the first event, creates the file "go" (or after 5 s: it fails)
+            for _ in range(500):
+                if os.path.exists(GO):
+                    break
+                time.sleep(0.01)
+            yield chunk({"content": "thon" if os.path.exists(GO) else "thon (held back)"})
             yield chunk({}, "stop")
             yield "data: [DONE]\\n\\n"
         return gen()
@@ -81,15 +86,14 @@ for (const concurrency of [1, 2]) {
       },
     );
 
-    // The first event arrives before the generator has finished (it sleeps 0.3 s after it); a plain request sent
-    // meanwhile is answered too (after the stream when the worker runs one request at a time).
-    const started = Date.now();
+    // The first event reaches the client while the generator waits for it; a plain request sent meanwhile is
+    // answered too (after the stream when the worker runs one request at a time).
     const chat = await post(cli.url, { mode: 'chat' }, 'chat-1');
     assert.equal(chat.headers.get('content-type'), 'text/event-stream');
     const reader = chat.body!.getReader();
     const first = Buffer.from((await reader.read()).value!).toString('utf8');
-    const firstAt = Date.now() - started;
     assert.match(first, /^data: \{.*"Py"/);
+    writeFileSync(join(dir, 'go'), '');
     const plain = post(cli.url, { mode: 'plain' }, 'plain-1');
     let text = first;
     for (;;) {
@@ -97,8 +101,11 @@ for (const concurrency of [1, 2]) {
       if (r.done) break;
       text += Buffer.from(r.value).toString('utf8');
     }
-    const doneAt = Date.now() - started;
-    assert.ok(doneAt - firstAt >= 250, `first item at ${firstAt} ms, end at ${doneAt} ms: sent as they came`);
+    assert.match(
+      text,
+      /"content":"thon"\}/,
+      'the generator went on only after the client had its first item',
+    );
     assert.ok(text.endsWith('data: [DONE]\n\n'));
     assert.deepEqual(await (await plain).json(), { plain: true });
 
@@ -111,26 +118,8 @@ for (const concurrency of [1, 2]) {
     await assert.rejects(fail.text());
 
     // The client leaves an endless stream: the generator is closed, and the worker takes requests again.
-    await new Promise<void>((resolve, reject) => {
-      const req = request(`${cli.url}/score`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': 'endless-1' },
-      });
-      req.on('response', (res) =>
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        }),
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ mode: 'endless' }));
-    });
-    let closed = 0;
-    for (let i = 0; i < 100 && closed === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      closed = ((await (await post(cli.url, { closed: true }, `closed-${i}`)).json()) as { closed: number })
-        .closed;
-    }
+    await hangUpAfterFirstBytes(cli.url, { mode: 'endless' }, 'endless-1');
+    const closed = await closedGenerators(cli.url);
     assert.equal(closed, 1, 'the generator was closed when the client left');
     assert.equal(await cli.stop(), 0);
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readEvents, startCli, tempDir } from './helpers/cli.js';
+import { closedGenerators, hangUpAfterFirstBytes } from './helpers/stream-client.js';
 
 // run() answers with streams: an async generator of OpenAI chunks (sent as Server-Sent Events), a Node stream
 // with its own Content-Type, a generator that fails after its first item, and one that never ends.
@@ -118,28 +118,9 @@ test('mdc serve sends a stream run() returns as it comes and collects it as one 
   const early = await post(cli.url, { mode: 'early' }, 'early-1');
   assert.equal(early.status, 500);
 
-  // The client hangs up on an endless stream: the generator is closed (its finally runs). (node:http, whose
-  // destroy() closes the socket; an aborted fetch leaves a spare connection open that delays the drain.)
-  await new Promise<void>((resolve, reject) => {
-    const req = request(`${cli.url}/score`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'endless-1' },
-    });
-    req.on('response', (res) =>
-      res.once('data', () => {
-        req.destroy();
-        resolve();
-      }),
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify({ mode: 'endless' }));
-  });
-  let closed = 0;
-  for (let i = 0; i < 50 && closed === 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    closed = ((await (await post(cli.url, { closed: true }, `closed-${i}`)).json()) as { closed: number })
-      .closed;
-  }
+  // The client hangs up on an endless stream: the generator is closed (its finally runs).
+  await hangUpAfterFirstBytes(cli.url, { mode: 'endless' }, 'endless-1');
+  const closed = await closedGenerators(cli.url);
   assert.equal(closed, 1, 'the scoring script generator was closed when the client left');
   const metrics = await (await fetch(`${cli.url}/metrics`)).text();
   for (const [status, n] of [
