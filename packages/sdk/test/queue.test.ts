@@ -655,3 +655,33 @@ describe('draining at disk speed', () => {
     );
   });
 });
+
+describe('a local file replaced under a running collector', () => {
+  it('appends to the file now at the path, not to the replaced one (mdc forget renames a rewrite over it)', async () => {
+    const rt = makeRuntime();
+    const c = new Collector({ name: 'model_inputs', runtime: rt });
+    c.collect([{ i: 0 }]);
+    await rt.flush();
+    const [file] = readEvents(`${rt.ws}/datastores/workspaceblobstore`).map((l) => l.file);
+    const abs = `${rt.ws}/datastores/workspaceblobstore/${file}`;
+    const { renameSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    // A rewrite without the first event, renamed over the file while its handle is open.
+    writeFileSync(`${abs}.tmp`, '');
+    renameSync(`${abs}.tmp`, abs);
+    c.collect([{ i: 1 }]);
+    await rt.flush();
+    assert.deepEqual(
+      readFileSync(abs, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l).data as { i: number }[])[0]!.i),
+      [1],
+    );
+    // Retention removed the whole folder: it comes back with the next event.
+    rmSync(`${rt.ws}/datastores/workspaceblobstore/modelDataCollector`, { recursive: true });
+    c.collect([{ i: 2 }]);
+    await rt.shutdown();
+    assert.equal(c.stats().failed, 0);
+    assert.match(readFileSync(abs, 'utf8'), /"data":\[\{"i":2\}\]/);
+  });
+});

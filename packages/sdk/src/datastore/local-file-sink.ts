@@ -1,10 +1,17 @@
-import { closeSync, writeSync as fsWriteSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, writeSync as fsWriteSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { writeAll } from '../chunks.js';
 import { InvalidPathError } from '../errors.js';
 import { Folders } from './folders.js';
 import { type FileBatch, type FileResult, type Sink, STORED } from './sink.js';
+
+/** An open file and the identity it had when opened. */
+interface OpenFile {
+  readonly fh: FileHandle;
+  readonly ino: number;
+  readonly dev: number;
+}
 
 /** How many files a local sink keeps open; rolled-away files are closed first. */
 const MAX_OPEN_FILES = 32;
@@ -16,7 +23,7 @@ const MAX_OPEN_FILES = 32;
  */
 export class LocalFileSink implements Sink {
   readonly description: string;
-  private readonly handles = new Map<string, FileHandle>();
+  private readonly handles = new Map<string, OpenFile>();
   /** The batch whose write started and has not issued its lines yet: finishSync writes it at exit. */
   private started: FileBatch | undefined;
   private readonly folders = new Folders();
@@ -76,25 +83,33 @@ export class LocalFileSink implements Sink {
   async close(): Promise<void> {
     const all = [...this.handles.values()];
     this.handles.clear();
-    await Promise.allSettled(all.map((h) => h.close()));
+    await Promise.allSettled(all.map((h) => h.fh.close()));
   }
 
   private async handle(path: string): Promise<FileHandle> {
-    const open_ = this.handles.get(path);
-    if (open_) {
-      // Keep most recently used last, so the oldest (rolled-away) file is closed first.
-      this.handles.delete(path);
-      this.handles.set(path, open_);
-      return open_;
-    }
     const abs = this.resolve(path);
+    const known = this.handles.get(path);
+    if (known) {
+      this.handles.delete(path);
+      // The file may have been replaced since it was opened (mdc forget renames a rewritten copy over it, retention
+      // removes old folders): appending to the old, unlinked file would lose the lines. One stat per batch.
+      const st = statSync(abs, { throwIfNoEntry: false });
+      if (st && st.ino === known.ino && st.dev === known.dev) {
+        // Keep most recently used last, so the oldest (rolled-away) file is closed first.
+        this.handles.set(path, known);
+        return known.fh;
+      }
+      void known.fh.close().catch(() => {});
+      if (!st) mkdirSync(dirname(abs), { recursive: true });
+    }
     this.folders.ensure(dirname(abs));
     const fh = await open(abs, 'a');
-    this.handles.set(path, fh);
+    const { ino, dev } = await fh.stat();
+    this.handles.set(path, { fh, ino, dev });
     if (this.handles.size > MAX_OPEN_FILES) {
-      const [oldPath, oldest] = this.handles.entries().next().value as [string, FileHandle];
+      const [oldPath, oldest] = this.handles.entries().next().value as [string, OpenFile];
       this.handles.delete(oldPath);
-      await oldest.close().catch(() => {});
+      await oldest.fh.close().catch(() => {});
     }
     return fh;
   }
