@@ -12,13 +12,6 @@ import { autoCollectors, safeCollect } from '../onnx-scorer.js';
 import { azureInputs, azureOutputs, looksLikeAzureRequest } from './azureml.js';
 import { isMlflowPath, looksLikeMlflowRequest, mlflowInputs, mlflowOutputs } from './mlflow.js';
 import {
-  type ExchangeTiming,
-  isOpenAiPath,
-  looksLikeOpenAiRequest,
-  openaiInputs,
-  openaiOutputs,
-} from './openai.js';
-import {
   type ColumnNamer,
   isWide,
   looksLikeOipRequest,
@@ -29,6 +22,13 @@ import {
 } from './oip.js';
 import { OipMetadataCache, type TensorNames } from './oip-metadata.js';
 import { OipRowsJson, type RowsJson } from './oip-rows-json.js';
+import {
+  type ExchangeTiming,
+  isOpenAiPath,
+  looksLikeOpenAiRequest,
+  openaiInputs,
+  openaiOutputs,
+} from './openai.js';
 import { ModelIoSkip, type Row, type SkipReason } from './rows.js';
 import { isTfServingPath, tfServingInputs, tfServingOutputs } from './tfserving.js';
 
