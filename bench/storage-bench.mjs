@@ -196,6 +196,8 @@ try {
       await store.stop().catch(() => {});
     }
   }
+  // Destinations and NATS JetStream (STORAGE_BENCH_ONLY=nats runs only this part).
+  if (!only || only === 'nats') await (await import('./destinations-bench.mjs')).destinationsBench();
 } finally {
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 }

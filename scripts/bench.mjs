@@ -55,7 +55,7 @@ const benches = [
   {
     name: 'storage',
     script: 'bench/storage-bench.mjs',
-    what: 'events/s into Azurite and s3rver; RSS during a 60 s storage outage',
+    what: 'events/s into Azurite, s3rver and NATS JetStream; RSS during a 60 s storage outage; the cost of a second destination (STORAGE_BENCH_ONLY=azurite|s3rver|nats)',
   },
 ];
 // Names pick benches; flags (`--minutes 3`) go to each bench that was picked.

@@ -30,19 +30,23 @@ export function connectionOptions(
   name: string,
 ): ConnectionOptions {
   const token = config.token ?? (env.MDC_NATS_TOKEN || undefined);
-  return {
+  const options = {
     servers: servers(config),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     // The spool retries a failed pass itself: a first connection that fails is a failed pass, not a hang.
     waitOnFirstConnect: false,
+    // Outbound bytes gathered before a socket write (the client's hidden option, 32 KiB by default): a range of
+    // lines goes out in a few writes instead of one per ~150 messages (measured: the writes were most of the cost).
+    pendingLimit: 1024 * 1024,
     ...(config.creds
       ? { authenticator: credsAuthenticator(readFileSync(config.creds)) }
       : token
         ? { token }
         : {}),
   };
+  return options as ConnectionOptions;
 }
 
 /** `<prefix>.<endpoint>.<deployment>.<collection>`; a collection's subjects all start `<prefix>.`. */

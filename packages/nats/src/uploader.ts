@@ -1,5 +1,5 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { connect, createInbox, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import {
   type DatastoreConfig,
   type Uploader,
@@ -18,10 +18,18 @@ import {
 } from './config.js';
 import { eventIdOf } from './event-id.js';
 
-/** Acknowledgements awaited at once: publishing in windows keeps the link busy without unbounded memory. */
-const WINDOW = 256;
-/** Longest wait for one acknowledgement; then the pass fails and the spool retries it (deduplicated by id). */
+/** Longest wait for a range's acknowledgements; then the pass fails and the spool retries it (deduplicated by id). */
 const ACK_TIMEOUT_MS = 10_000;
+
+const DECODER = new TextDecoder();
+
+/** A range being published: its acknowledgements count down to 0. */
+interface Waiting {
+  left: number;
+  published: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
 
 /**
  * The spool's uploader for a JetStream stream. `write` publishes each line of a range as one message (subject from
@@ -33,7 +41,7 @@ const ACK_TIMEOUT_MS = 10_000;
 export class NatsUploader implements Uploader {
   readonly description: string;
   /** One spool read; every line in it is its own message. */
-  readonly maxWriteBytes = 4 * 1024 * 1024;
+  readonly maxWriteBytes = 1024 * 1024;
   readonly assemblesAtClose = false;
   /** Messages published and acknowledged as new / as duplicates (for tests and stats). */
   published = 0;
@@ -41,7 +49,10 @@ export class NatsUploader implements Uploader {
   /** How far each file was published by this process: a stream cannot be asked (see {@link length}). */
   private readonly lengths = new Map<string, number>();
   private conn: Promise<NatsConnection> | undefined;
-  private js: JetStreamClient | undefined;
+  /** Acknowledgements come to `<inbox>.<range>.<line>`: one subscription, no timer or promise per message. */
+  private inbox = '';
+  private ranges = 0;
+  private readonly waiting = new Map<string, Waiting>();
 
   constructor(
     readonly config: NatsConfig,
@@ -54,7 +65,8 @@ export class NatsUploader implements Uploader {
     this.conn ??= connect(
       connectionOptions(this.config, this.context.env, `mdc ${this.context.datastore}`),
     ).then((nc) => {
-      this.js = jetstream(nc, { timeout: ACK_TIMEOUT_MS });
+      this.inbox = createInbox();
+      nc.subscribe(`${this.inbox}.>`, { callback: (_err, msg) => this.acked(msg) });
       return nc;
     });
     // A failed first connection is retried on the next pass.
@@ -105,14 +117,27 @@ export class NatsUploader implements Uploader {
     return this.lengths.get(path) ?? 0;
   }
 
+  /**
+   * Publishes every line of the range back to back (each with its own reply subject) and resolves once the stream
+   * acknowledged them all; a refusal or a missing acknowledgement after ACK_TIMEOUT_MS fails the whole range.
+   */
   async write(path: string, offset: number, body: Uint8Array): Promise<void> {
-    await this.connection();
-    const js = this.js!;
+    const nc = await this.connection();
     const subject = subjectOf(this.config, path);
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    let acks: Promise<unknown>[] = [];
-    let start = 0;
+    const range = String(++this.ranges);
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      this.waiting.set(range, { left: 0, published: false, resolve, reject });
+      timer = setTimeout(
+        () => reject(new Error(`no acknowledgement within ${ACK_TIMEOUT_MS} ms`)),
+        ACK_TIMEOUT_MS,
+      );
+    });
+    const w = this.waiting.get(range)!;
     try {
+      let start = 0;
+      let n = 0;
       while (start < buf.length) {
         let end = buf.indexOf(0x0a, start);
         if (end === -1) end = buf.length;
@@ -121,25 +146,46 @@ export class NatsUploader implements Uploader {
           const h = headers();
           const id = eventIdOf(line);
           if (id) h.set('Nats-Msg-Id', id);
-          acks.push(
-            js.publish(subject, line, { headers: h, timeout: ACK_TIMEOUT_MS }).then((ack) => {
-              if (ack.duplicate) this.duplicates++;
-              else this.published++;
-            }),
-          );
-          if (acks.length >= WINDOW) {
-            await Promise.all(acks);
-            acks = [];
-          }
+          w.left++;
+          nc.publish(subject, line, { headers: h, reply: `${this.inbox}.${range}.${n++}` });
         }
         start = end + 1;
       }
-      await Promise.all(acks);
+      w.published = true;
+      if (w.left === 0) w.resolve();
+      await done;
       this.lengths.set(path, Math.max(this.lengths.get(path) ?? 0, offset + body.byteLength));
     } catch (err) {
-      await Promise.allSettled(acks);
       throw this.fail(`publish to ${subject}`, err);
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(range);
     }
+  }
+
+  /** One acknowledgement: `{"stream":…,"seq":…[,"duplicate":true]}`, or an error (no stream, a refusal). */
+  private acked(msg: Msg): void {
+    const parts = msg.subject.split('.');
+    const w = this.waiting.get(parts[parts.length - 2]!);
+    if (!w) return; // a range that already failed: the spool sends it again
+    let ack: { duplicate?: boolean; error?: { description?: string; code?: number } } | undefined;
+    try {
+      ack = msg.data.length > 0 ? JSON.parse(DECODER.decode(msg.data)) : undefined;
+    } catch {
+      ack = undefined;
+    }
+    if (!ack || ack.error) {
+      const status = msg.headers?.code ? ` (status ${msg.headers.code} ${msg.headers.description})` : '';
+      w.reject(
+        new Error(
+          `the stream refused a message: ${ack?.error?.description ?? 'no acknowledgement'}${status}`,
+        ),
+      );
+      return;
+    }
+    if (ack.duplicate) this.duplicates++;
+    else this.published++;
+    if (--w.left === 0 && w.published) w.resolve();
   }
 
   /** Raw payloads go to the collection's `data.path` datastore; a stream holds only event lines. */

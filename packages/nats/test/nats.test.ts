@@ -222,6 +222,7 @@ describe('nats datastore', () => {
     // Slow uploads, so the spool holds undelivered lines (and delivered ones not yet removed) at the kill.
     const load = startLoadChild({ ...env, MDC_UPLOAD_INTERVAL_MS: '1500', LOAD_RATE: '2000' });
     await load.waitAccepted(4000);
+    const before = load.status();
     load.child.kill('SIGKILL');
     await load.exited;
     const next = startLoadChild({ ...env, LOAD_INSTANCE: 'next', LOAD_RATE: '100', LOAD_COUNT: '1' });
@@ -232,7 +233,11 @@ describe('nats datastore', () => {
     const fileIds = new Set(
       fileLines(join(ws, 'datastores', 'workspaceblobstore')).map((l) => JSON.parse(l).id),
     );
-    assert.ok(fileIds.size >= 4000, `${fileIds.size} events in the files`);
+    // What the killed process had written is in the files (its in-memory queue is lost, as documented).
+    assert.ok(
+      fileIds.size >= before.written && before.written > 0,
+      `${fileIds.size} in the files, ${before.written} written`,
+    );
     for (const id of ids) assert.ok(fileIds.has(id), `${id} is in the stream but not in the files`);
     // The kill may fall between the file write and the spool write of the last batch (100 ms of load at most).
     assert.ok(ids.length >= fileIds.size - 200, `${ids.length} in the stream, ${fileIds.size} in the files`);

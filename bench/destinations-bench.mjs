@@ -1,0 +1,192 @@
+// Destinations and NATS JetStream (part of `npm run bench -- storage`): events/s into a one-node JetStream with
+// file storage vs into the local datastore, and what a second destination costs the collecting process's event
+// loop — a local copy, and a NATS copy (whose publishing runs on the same event loop). Rounds alternate between
+// the set-ups and the medians are printed, because other processes share the CPU.
+// Needs Debian's nats-server (.ci/run installs it). Run after `npm run build`.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensureStream } from '@model-data-collector/nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Collector, DataCollectorRuntime, resolveDeployment } from 'model-data-collector/internal';
+
+const ROUNDS = Number(process.env.DEST_BENCH_ROUNDS ?? 5);
+const RATE = Number(process.env.DEST_BENCH_RATE ?? 20_000);
+const LOAD_MS = 3000;
+const THROUGHPUT_EVENTS = 100_000;
+const temps = [];
+const tmp = (p) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  temps.push(d);
+  return d;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+Object.assign(process.env, { MDC_UPLOAD_INTERVAL_MS: '200', MDC_SPOOL_FSYNC: '0' });
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = new Socket();
+      s.once('connect', () => resolve(s.destroy() || true));
+      s.once('error', () => resolve(false));
+      s.connect(port, '127.0.0.1');
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+const row = { age: 42, income: 55_000.5, score: 0.731, segment: 'retail', approved: true };
+
+/** A runtime on a fresh workspace whose model_inputs also go to `destinations` (datastore name → entry). */
+function setup(name, extra) {
+  const ws = tmp('mdc-bench-dest-');
+  writeFileSync(join(ws, 'workspace.yml'), JSON.stringify({ datastores: extra }));
+  const runtime = new DataCollectorRuntime({
+    workspace: ws,
+    deployment: resolveDeployment({
+      endpoint_name: name,
+      name: 'blue',
+      data_collector: {
+        destinations: Object.keys(extra).map((d) => `azureml://datastores/${d}/paths/`),
+        collections: { model_inputs: { enabled: 'True' } },
+      },
+    }),
+    handleProcessExit: false,
+    onError: () => {},
+  });
+  return { runtime, collector: new Collector({ name: 'model_inputs', runtime, onError: () => {} }) };
+}
+
+async function streamCount(url, stream) {
+  const nc = await connect({ servers: url });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function waitStream(url, stream, n) {
+  while ((await streamCount(url, stream)) < n) await sleep(50);
+}
+
+/**
+ * One round: RATE events/s for LOAD_MS, then until every copy is stored. Returns the event loop's active ms per
+ * 1000 events over the whole round (collect, encode, file and spool writes, NATS publishing) and the time spent
+ * inside collect() calls per 1000 events.
+ */
+async function round(kind, n, nats) {
+  const extra =
+    kind === 'local'
+      ? {}
+      : kind === 'local+local'
+        ? { copy: { type: 'local', path: tmp('mdc-bench-copy-') } }
+        : { events: nats.datastore };
+  const { runtime, collector } = setup(`r${n}`, extra);
+  const before = kind === 'local+nats' ? await streamCount(nats.url, nats.stream) : 0;
+  const elu0 = performance.eventLoopUtilization();
+  let inCollect = 0;
+  let sent = 0;
+  const perTick = RATE / 100;
+  const until = performance.now() + LOAD_MS;
+  while (performance.now() < until) {
+    const t = performance.now();
+    for (let i = 0; i < perTick; i++) collector.collect([{ ...row, seq: sent++ }]);
+    inCollect += performance.now() - t;
+    await sleep(10);
+  }
+  await runtime.flush();
+  if (kind === 'local+nats') await waitStream(nats.url, nats.stream, before + sent);
+  const elu = performance.eventLoopUtilization(elu0);
+  await runtime.shutdown();
+  return { active: (elu.active / sent) * 1000, collect: (inCollect / sent) * 1000 };
+}
+
+async function throughput(kind, nats) {
+  const { runtime, collector } = setup(`t-${kind}`, kind === 'nats' ? { events: nats.datastore } : {});
+  const before = kind === 'nats' ? await streamCount(nats.url, nats.stream) : 0;
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < THROUGHPUT_EVENTS) {
+    for (let i = 0; i < 500; i++) collector.collect([{ ...row, seq: sent++ }]);
+    await new Promise((r) => setImmediate(r));
+  }
+  await runtime.flush();
+  if (kind === 'nats') await waitStream(nats.url, nats.stream, before + sent);
+  const s = (performance.now() - t0) / 1000;
+  await runtime.shutdown();
+  return THROUGHPUT_EVENTS / s;
+}
+
+export async function destinationsBench() {
+  const bin = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+  const port = await freePort();
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', tmp('mdc-bench-nats-')], {
+    stdio: 'ignore',
+  });
+  try {
+    await waitForPort(port);
+    const url = `nats://127.0.0.1:${port}`;
+    const nats = {
+      url,
+      stream: 'BENCH',
+      datastore: { type: 'nats', url, stream: 'BENCH', subject_prefix: 'bench' },
+    };
+    await ensureStream(nats.datastore);
+    console.log(
+      'destinations (nats-server one node, file storage; other sessions share the CPU: medians of alternating rounds):',
+    );
+    const tp = { local: [], nats: [] };
+    for (let i = 0; i < 3; i++) {
+      tp.local.push(await throughput('local', nats));
+      tp.nats.push(await throughput('nats', nats));
+    }
+    console.log(
+      `  events/s, ${THROUGHPUT_EVENTS} events as fast as collect() takes them, until stored: local datastore ${Math.round(median(tp.local))}; local + a JetStream copy, until the stream acknowledged all ${Math.round(median(tp.nats))} (ratio ${(median(tp.nats) / median(tp.local)).toFixed(2)})`,
+    );
+    const kinds = ['local', 'local+local', 'local+nats'];
+    const r = Object.fromEntries(kinds.map((k) => [k, { active: [], collect: [] }]));
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const k of kinds) {
+        const x = await round(k, `${i}-${k.replace('+', '-')}`, nats);
+        r[k].active.push(x.active);
+        r[k].collect.push(x.collect);
+      }
+    }
+    const base = r.local;
+    for (const k of kinds) {
+      const a = median(r[k].active);
+      const c = median(r[k].collect);
+      console.log(
+        `  ${k.padEnd(12)} ${RATE} events/s: event loop ${a.toFixed(1)} ms active per 1000 events (x${(a / median(base.active)).toFixed(2)}), inside collect() ${c.toFixed(2)} ms per 1000 (x${(c / median(base.collect)).toFixed(2)})`,
+      );
+    }
+    console.log(
+      '  target: a second destination adds <= 10 % to collect() (one encoding, the same bytes to every writer)',
+    );
+  } finally {
+    child.kill('SIGTERM');
+    for (const d of temps) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await destinationsBench();
