@@ -3,6 +3,7 @@
 // restarted → every event exactly once, a three-node cluster with one node killed mid-load → nothing lost, data
 // over the message limit stored in data.path with the pointer in the message, and a short window refused.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import {
   startNatsCluster,
   startNatsServer,
 } from '@model-data-collector/test-support/nats-server';
-import { sleep } from '@model-data-collector/test-support/temp';
+import { ROOT, sleep } from '@model-data-collector/test-support/temp';
 import { makeWorkspace } from '@model-data-collector/test-support/workspace';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
@@ -241,6 +242,30 @@ describe('nats datastore', () => {
     for (const id of ids) assert.ok(fileIds.has(id), `${id} is in the stream but not in the files`);
     // The kill may fall between the file write and the spool write of the last batch (100 ms of load at most).
     assert.ok(ids.length >= fileIds.size - 200, `${ids.length} in the stream, ${fileIds.size} in the files`);
+  });
+
+  it('a script that simply ends delivers its events to the stream before it exits', async () => {
+    const ds: DatastoreConfig = { type: 'nats', url: server.url, stream: 'ENDS', subject_prefix: 'ends' };
+    await ensureStream(ds);
+    const ws = makeWorkspace({ events: ds });
+    const yaml = join(ws, 'deployment.yml');
+    writeFileSync(
+      yaml,
+      "data_collector:\n  destinations: ['azureml://datastores/events/paths/']\n  collections:\n    model_inputs: {enabled: 'True'}\n",
+    );
+    const script =
+      "import { Collector } from 'model-data-collector';\n" +
+      "const c = new Collector({ name: 'model_inputs' });\n" +
+      'for (let i = 0; i < 25; i++) c.collect([{ i }]);\n';
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, MDC_WORKSPACE: ws, MDC_DEPLOYMENT_FILE: yaml },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(await messageCount(server.url, 'ENDS'), 25);
+    assert.equal(fileLines(join(ws, 'datastores', 'workspaceblobstore')).length, 25);
   });
 
   it('data over the message limit is stored in data.path and the message carries the datainblob pointer', async () => {

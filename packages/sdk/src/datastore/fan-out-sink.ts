@@ -95,11 +95,7 @@ export class FanOutSink implements Sink {
     for (const c of this.copies) c.sink.finishSync?.();
   }
 
-  beforeExit(): Promise<void> | undefined {
-    const all = [this.primary, ...this.copies.map((c) => c.sink)].map((s) => s.beforeExit?.());
-    const waiting = all.filter((p) => p !== undefined);
-    return waiting.length ? Promise.allSettled(waiting).then(() => {}) : undefined;
-  }
+  // No beforeExit: the writers it feeds are the runtime's too (Targets.all), and each delivers once from there.
 
   /** The writers are shared with other collections and closed by their owner (the runtime's Targets). */
   async close(): Promise<void> {
