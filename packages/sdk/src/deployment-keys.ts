@@ -22,6 +22,8 @@ const DATA_COLLECTOR_KEYS: KeyTree = {
   sampling_rate: used,
   redact: used,
   retention_days: used,
+  /** What mdc serve keeps of one streamed answer for its response event (docs/serve.md). */
+  max_stream_capture_bytes: used,
   /** mdc's extension: copies of every collection's events in other datastores. */
   destinations: used,
   request_logging: { local: false, keys: { capture_headers: ignored } },

@@ -170,3 +170,30 @@ test('mdc serve sends a stream run() returns as it comes and collects it as one 
   const requests = new Set(readEvents(ws, 'stream-ep', 'blue', 'request').map((r) => r.correlationid));
   for (const id of ['sse-1', 'node-1', 'fail-1', 'endless-1']) assert.ok(requests.has(id), id);
 });
+
+test('data_collector.max_stream_capture_bytes caps what a streamed answer keeps; the client still gets every byte', async (t) => {
+  const dir = await tempDir(t);
+  const ws = join(dir, 'ws');
+  await mkdir(join(dir, 'code'));
+  await writeFile(join(dir, 'code/score.js'), SCORE_JS);
+  await writeFile(
+    join(dir, 'deployment.yml'),
+    DEPLOYMENT.replace('data_collector:\n', 'data_collector:\n  max_stream_capture_bytes: 6\n'),
+  );
+  const cli = await startCli(t, [
+    'serve',
+    '-f',
+    join(dir, 'deployment.yml'),
+    '--port',
+    '0',
+    '--workspace',
+    ws,
+  ]);
+  const node = await post(cli.url, { mode: 'node' }, 'node-cap');
+  assert.equal(await node.text(), 'one two three');
+  assert.equal(await cli.stop(), 0);
+  const [e] = readEvents(ws, 'stream-ep', 'blue', 'response').filter((r) => r.correlationid === 'node-cap');
+  assert.equal(e!.data, 'one tw');
+  assert.equal(e!.streamstatus, 'truncated');
+  assert.equal(e!.streambytes, 13);
+});
