@@ -104,6 +104,7 @@ async function round(kind, n, nats) {
   const { runtime, collector } = setup(`r${n}`, extra);
   const before = kind === 'local+nats' ? await streamCount(nats.url, nats.stream) : 0;
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   let inCollect = 0;
   let sent = 0;
   const perTick = RATE / 100;
@@ -117,8 +118,13 @@ async function round(kind, n, nats) {
   await runtime.flush();
   if (kind === 'local+nats') await waitStream(nats.url, nats.stream, before + sent);
   const elu = performance.eventLoopUtilization(elu0);
+  const cpu = process.cpuUsage(cpu0);
   await runtime.shutdown();
-  return { active: (elu.active / sent) * 1000, collect: (inCollect / sent) * 1000 };
+  return {
+    active: (elu.active / sent) * 1000,
+    cpu: ((cpu.user + cpu.system) / 1000 / sent) * 1000,
+    collect: (inCollect / sent) * 1000,
+  };
 }
 
 async function throughput(kind, nats) {
@@ -164,11 +170,12 @@ export async function destinationsBench() {
       `  events/s, ${THROUGHPUT_EVENTS} events as fast as collect() takes them, until stored: local datastore ${Math.round(median(tp.local))}; local + a JetStream copy, until the stream acknowledged all ${Math.round(median(tp.nats))} (ratio ${(median(tp.nats) / median(tp.local)).toFixed(2)})`,
     );
     const kinds = ['local', 'local+local', 'local+nats'];
-    const r = Object.fromEntries(kinds.map((k) => [k, { active: [], collect: [] }]));
+    const r = Object.fromEntries(kinds.map((k) => [k, { active: [], cpu: [], collect: [] }]));
     for (let i = 0; i < ROUNDS; i++) {
       for (const k of kinds) {
         const x = await round(k, `${i}-${k.replace('+', '-')}`, nats);
         r[k].active.push(x.active);
+        r[k].cpu.push(x.cpu);
         r[k].collect.push(x.collect);
       }
     }
@@ -176,8 +183,9 @@ export async function destinationsBench() {
     for (const k of kinds) {
       const a = median(r[k].active);
       const c = median(r[k].collect);
+      const u = median(r[k].cpu);
       console.log(
-        `  ${k.padEnd(12)} ${RATE} events/s: event loop ${a.toFixed(1)} ms active per 1000 events (x${(a / median(base.active)).toFixed(2)}), inside collect() ${c.toFixed(2)} ms per 1000 (x${(c / median(base.collect)).toFixed(2)})`,
+        `  ${k.padEnd(12)} ${RATE} events/s: event loop ${a.toFixed(1)} ms active per 1000 events (x${(a / median(base.active)).toFixed(2)}), process CPU ${u.toFixed(1)} ms (x${(u / median(base.cpu)).toFixed(2)}), inside collect() ${c.toFixed(2)} ms per 1000 (x${(c / median(base.collect)).toFixed(2)})`,
       );
     }
     console.log(

@@ -276,5 +276,14 @@ describe('destinations', () => {
     const r = mdc(['--workspace', ws, 'validate', '-f', file]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.doesNotMatch(r.stdout + r.stderr, /destinations.*not used/i);
+    // Each copy is shown: the global destination and the collection's own, under <endpoint>/<deployment>/<collection>.
+    assert.match(
+      r.stdout,
+      /and a copy -> azureml:\/\/datastores\/copies\/paths\/all\/credit\/blue\/model_inputs\n/,
+    );
+    assert.match(
+      r.stdout,
+      /and a copy -> azureml:\/\/datastores\/copies\/paths\/in\/credit\/blue\/model_inputs\n/,
+    );
   });
 });

@@ -22,6 +22,7 @@ export function registerValidate(program: Command): void {
         folder: c.enabled ? rt.collection(name).folder : undefined,
         destination: c.enabled ? rt.collection(name).destination : undefined,
         localFolder: c.enabled ? rt.collection(name).localFolder : undefined,
+        copies: c.enabled ? rt.collection(name).copies : [],
         ...(c.dataName ? { dataName: c.dataName } : {}),
         ...(c.dataVersion ? { dataVersion: c.dataVersion } : {}),
       }));
@@ -51,6 +52,7 @@ export function registerValidate(program: Command): void {
         process.stdout.write(
           `  ${c.name}: ${c.enabled ? `enabled -> ${c.destination}${onDisk}` : 'disabled'}\n`,
         );
+        for (const copy of c.copies) process.stdout.write(`    and a copy -> ${copy}\n`);
       }
       if (deployment.notUsedLocally.length) {
         const foreign = deployment.notInAzureSchema.length

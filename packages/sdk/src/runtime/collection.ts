@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CorrelationContext } from '../context.js';
 import { defaultAssetName, registerDataAsset } from '../data-assets.js';
+import { FanOutSink } from '../datastore/fan-out-sink.js';
 import type { Sink } from '../datastore/sink.js';
 import type { CollectionConfig } from '../deployment-config.js';
 import { CollectorClosedError } from '../errors.js';
@@ -95,6 +96,12 @@ export class Collection {
   /** Where the collection's files go (`azureml://datastores/<ds>/paths/<folder>`, `s3://…` or a local folder). */
   get destination(): string | undefined {
     return this.target?.destination;
+  }
+
+  /** Where copies of the events go (`destinations`), as `azureml://` URIs of the collection's folder in each. */
+  get copies(): string[] {
+    const sink = this.target?.sink;
+    return sink instanceof FanOutSink ? sink.copies.map((c) => c.stats.destination) : [];
   }
 
   /** The absolute folder on this machine the files go to, when the datastore is local. */
