@@ -113,6 +113,17 @@ function postHuge(
   });
 }
 
+/** The status of a small JSON post. */
+async function postStatus(url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 function codeOf(body: string): string | undefined {
   try {
     return (JSON.parse(body) as { error: { code: string } }).error.code;
@@ -186,15 +197,7 @@ test('mdc serve: slowloris, 1 MB of headers and a 1 GiB body are cut with coded 
       env: ENV,
     },
   );
-  const valid = async () => {
-    const res = await fetch(`${cli.url}/score`, {
-      method: 'POST',
-      body: '{"a":1}',
-      headers: { 'content-type': 'application/json' },
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
+  const valid = () => postStatus(`${cli.url}/score`, '{"a":1}');
   // The body limit (100 MiB) is held at most once: far below the 1 GiB sent.
   await abuse(
     t,
@@ -230,15 +233,7 @@ test('mdc proxy: slowloris and 1 MB of headers are cut; a 1 GiB body streams thr
       env: ENV,
     },
   );
-  const valid = async () => {
-    const res = await fetch(`${cli.url}/score`, {
-      method: 'POST',
-      body: '{"a":1}',
-      headers: { 'content-type': 'application/json' },
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
+  const valid = () => postStatus(`${cli.url}/score`, '{"a":1}');
   // A proxy forwards what its model server accepts: the body streams through, its copy stops at 64 MiB.
   await abuse(t, 'mdc proxy', cli, '/score', { status: 200, maxPeakMiB: 400 }, valid);
   assert.ok(upstreamBytes >= GiB, `the model server got the whole body (${upstreamBytes} bytes)`);
@@ -264,15 +259,7 @@ test('mdc sidecar: slowloris, 1 MB of headers and a 1 GiB post are cut with code
     },
   );
   const headers = { 'ce-type': 'azureml.inference.model_inputs', 'ce-x-request-id': 'ok' };
-  const valid = async () => {
-    const res = await fetch(`${cli.url}/modeldata/log`, {
-      method: 'POST',
-      body: '[{"a":1}]',
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
+  const valid = () => postStatus(`${cli.url}/modeldata/log`, '[{"a":1}]', headers);
   await abuse(
     t,
     'mdc sidecar',

@@ -4,11 +4,11 @@
 // freed, with every stored line whole.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startCli, tempDir } from './helpers/cli.js';
+import { filesUnder, startCli, tempDir } from './helpers/cli.js';
 
 const TMPFS_BYTES = 2 * 1024 * 1024;
 
@@ -22,27 +22,18 @@ function mountTmpfs(dir: string, bytes: number): boolean {
 function lines(dir: string): { events: Array<{ correlationid: string }>; torn: string[]; files: number } {
   const events: Array<{ correlationid: string }> = [];
   const torn: string[] = [];
-  let files = 0;
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith('.jsonl')) {
-        files++;
-        const text = readFileSync(p, 'utf8');
-        for (const line of text.split('\n')) {
-          if (line === '') continue;
-          try {
-            events.push(JSON.parse(line) as { correlationid: string });
-          } catch {
-            torn.push(`${p}: ${line.slice(0, 80)}`);
-          }
-        }
+  const files = filesUnder(dir).filter((p) => p.endsWith('.jsonl'));
+  for (const p of files) {
+    for (const line of readFileSync(p, 'utf8').split('\n')) {
+      if (line === '') continue;
+      try {
+        events.push(JSON.parse(line) as { correlationid: string });
+      } catch {
+        torn.push(`${p}: ${line.slice(0, 80)}`);
       }
     }
-  };
-  walk(dir);
-  return { events, torn, files };
+  }
+  return { events, torn, files: files.length };
 }
 
 function metric(text: string, name: string, collection: string): number {
@@ -79,7 +70,7 @@ export function run(data) { inputs.collect(data.rows); return { n: data.rows.len
   const cli = await startCli(t, ['serve', '-f', join(dir, 'd.yml'), '--port', '0', '--workspace', ws]);
   // Leave the collector ~100 KiB, then fill it: the filler is what an operator deletes to free space.
   const filler = join(mnt, 'filler');
-  writeFileSync(filler, Buffer.alloc(TMPFS_BYTES - 100 * 1024 - statSyncUsed(mnt)));
+  writeFileSync(filler, Buffer.alloc(TMPFS_BYTES - 100 * 1024 - bytesUsed(mnt)));
   const score = async (id: string) => {
     const res = await fetch(`${cli.url}/score`, {
       method: 'POST',
@@ -146,7 +137,7 @@ export function run(data) { inputs.collect(data.rows); return { n: data.rows.len
 });
 
 /** Bytes already used on the filesystem of `dir` (statfs). */
-function statSyncUsed(dir: string): number {
+function bytesUsed(dir: string): number {
   const r = spawnSync('df', ['-B1', '--output=used', dir], { encoding: 'utf8' });
   return Number(r.stdout.trim().split('\n').pop());
 }

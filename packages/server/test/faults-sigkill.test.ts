@@ -3,14 +3,14 @@
 // 20 in npm run bench -- faults). What must hold: a reader never sees a torn line in the datastore, every event the
 // spool had on disk at a kill is delivered, nothing is stored twice, and nothing is stored that was not sent.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startAzurite } from '@model-data-collector/test-support/emulators';
 import { azureLines } from '@model-data-collector/test-support/stored-lines';
 import { makeWorkspace } from '@model-data-collector/test-support/workspace';
-import { startCli, tempDir } from './helpers/cli.js';
+import { filesUnder, startCli, tempDir } from './helpers/cli.js';
 import { fuzzSeed, Prng } from './helpers/fuzz.js';
 
 const ROUNDS = Number(process.env.MDC_KILL_ROUNDS || 5);
@@ -19,27 +19,13 @@ const SEED = fuzzSeed();
 /** Correlation ids of the whole event lines in the spool's .jsonl files (what the spool had accepted). */
 function spooled(dir: string): string[] {
   const ids: string[] = [];
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
+  for (const p of filesUnder(dir)) {
+    if (!p.includes('.jsonl')) continue;
+    const text = readFileSync(p, 'utf8');
+    for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+      if (line !== '') ids.push((JSON.parse(line) as { correlationid: string }).correlationid);
     }
-    for (const n of names) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.includes('.jsonl')) {
-        const text = readFileSync(p, 'utf8');
-        const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-        for (const line of whole.split('\n')) {
-          if (line === '') continue;
-          ids.push((JSON.parse(line) as { correlationid: string }).correlationid);
-        }
-      }
-    }
-  };
-  walk(dir);
+  }
   return ids;
 }
 

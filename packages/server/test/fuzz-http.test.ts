@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readEvents, startCli, tempDir } from './helpers/cli.js';
+import { type CollectedEvent, readEvents, startCli, tempDir } from './helpers/cli.js';
 import {
   type FuzzBody,
   fuzzBody,
@@ -122,6 +122,20 @@ function assertExactlyOnce(what: string, ids: readonly string[], wanted: readonl
   assert.deepEqual(twice, [], `${what}: valid requests collected more than once (seed ${SEED})`);
 }
 
+/** Each valid request once in request, response and model_inputs (every line whole); returns the request events. */
+function assertPayloadsOnce(ws: string, endpoint: string, validIds: readonly number[]): CollectedEvent[] {
+  // readEvents checks that every line is one whole JSON object.
+  const ids = (collection: string) =>
+    readEvents(ws, endpoint, 'blue', collection)
+      .map((e) => e.correlationid)
+      .filter((id) => id.startsWith('ok-'));
+  const requests = readEvents(ws, endpoint, 'blue', 'request');
+  assertExactlyOnce('request', ids('request'), validIds);
+  assertExactlyOnce('response', ids('response'), validIds);
+  assertExactlyOnce('model_inputs', ids('model_inputs'), validIds);
+  return requests;
+}
+
 const SCORE = `import { Collector } from 'model-data-collector';
 const inputs = new Collector({ name: 'model_inputs' });
 export function init() {}
@@ -190,25 +204,7 @@ test(`fuzz: ${COUNT} malformed requests against mdc serve /score`, async (t) => 
   assertNo5xx('/score', outcomes);
   assert.equal((await fetch(`${cli.url}/ready`)).status, 200, 'still ready after the fuzz');
   assert.equal(await cli.stop(), 0, cli.stderr());
-  // readEvents checks that every line is one whole JSON object.
-  const requests = readEvents(ws, 'fuzz', 'blue', 'request');
-  assertExactlyOnce(
-    'request',
-    requests.map((e) => e.correlationid),
-    validIds,
-  );
-  assertExactlyOnce(
-    'response',
-    readEvents(ws, 'fuzz', 'blue', 'response').map((e) => e.correlationid),
-    validIds,
-  );
-  assertExactlyOnce(
-    'model_inputs',
-    readEvents(ws, 'fuzz', 'blue', 'model_inputs')
-      .filter((e) => e.correlationid.startsWith('ok-'))
-      .map((e) => e.correlationid),
-    validIds,
-  );
+  const requests = assertPayloadsOnce(ws, 'fuzz', validIds);
   // Every request that reached /score was logged once, malformed or not (none is lost on the way).
   const logged = new Set(requests.map((e) => e.correlationid));
   // Refused before /score runs (as a 401 is): a Content-Type that does not parse, a body over the limit.
@@ -286,24 +282,7 @@ test(`fuzz: ${COUNT} malformed requests through mdc proxy (model-io on)`, async 
     'every well-framed request reached the model server and its answer came back',
   );
   assert.equal(await cli.stop(), 0, cli.stderr());
-  const requests = readEvents(ws, 'fuzzproxy', 'blue', 'request');
-  assertExactlyOnce(
-    'request',
-    requests.map((e) => e.correlationid),
-    validIds,
-  );
-  assertExactlyOnce(
-    'response',
-    readEvents(ws, 'fuzzproxy', 'blue', 'response').map((e) => e.correlationid),
-    validIds,
-  );
-  assertExactlyOnce(
-    'model_inputs',
-    readEvents(ws, 'fuzzproxy', 'blue', 'model_inputs')
-      .filter((e) => e.correlationid.startsWith('ok-'))
-      .map((e) => e.correlationid),
-    validIds,
-  );
+  const requests = assertPayloadsOnce(ws, 'fuzzproxy', validIds);
   const logged = new Set(requests.map((e) => e.correlationid));
   const unlogged = proxied.filter((o) => o.kind !== 'valid' && !logged.has(o.id ?? ''));
   assert.deepEqual(unlogged, [], 'every proxied request is logged');

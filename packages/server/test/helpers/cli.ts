@@ -168,6 +168,11 @@ export function collectionFiles(workspace: string, endpoint: string, deployment:
     deployment,
     collection,
   );
+  return filesUnder(dir);
+}
+
+/** Every file under `dir` (none when it does not exist), in name order. */
+export function filesUnder(dir: string): string[] {
   const files: string[] = [];
   const walk = (d: string) => {
     let names: string[];
