@@ -76,17 +76,15 @@ function setup(name, extra) {
   return { runtime, collector: new Collector({ name: 'model_inputs', runtime, onError: () => {} }) };
 }
 
-async function streamCount(url, stream) {
-  const nc = await connect({ servers: url });
-  try {
-    return (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
-  } finally {
-    await nc.close();
-  }
+/** One connection for the counts, opened before any round: a round measures the collector, not its checks. */
+let jsm;
+let countConn;
+async function streamCount(_url, stream) {
+  return (await jsm.streams.info(stream)).state.messages;
 }
 
 async function waitStream(url, stream, n) {
-  while ((await streamCount(url, stream)) < n) await sleep(50);
+  while ((await streamCount(url, stream)) < n) await sleep(100);
 }
 
 /**
@@ -158,6 +156,8 @@ export async function destinationsBench() {
       datastore: { type: 'nats', url, stream: 'BENCH', subject_prefix: 'bench' },
     };
     await ensureStream(nats.datastore);
+    countConn = await connect({ servers: url });
+    jsm = await jetstreamManager(countConn);
     console.log(
       'destinations (nats-server one node, file storage; other sessions share the CPU: medians of alternating rounds):',
     );
@@ -192,6 +192,7 @@ export async function destinationsBench() {
       '  target: a second destination adds <= 10 % to collect() (one encoding, the same bytes to every writer)',
     );
   } finally {
+    await countConn?.close();
     child.kill('SIGTERM');
     for (const d of temps) rmSync(d, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { connect, createInbox, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   type DatastoreConfig,
   type Uploader,
@@ -16,20 +17,6 @@ import {
   subjectOf,
   subjectPrefix,
 } from './config.js';
-import { eventIdOf } from './event-id.js';
-
-/** Longest wait for a range's acknowledgements; then the pass fails and the spool retries it (deduplicated by id). */
-const ACK_TIMEOUT_MS = 10_000;
-
-const DECODER = new TextDecoder();
-
-/** A range being published: its acknowledgements count down to 0. */
-interface Waiting {
-  left: number;
-  published: boolean;
-  resolve(): void;
-  reject(err: Error): void;
-}
 
 /**
  * The spool's uploader for a JetStream stream. `write` publishes each line of a range as one message (subject from
@@ -48,11 +35,9 @@ export class NatsUploader implements Uploader {
   duplicates = 0;
   /** How far each file was published by this process: a stream cannot be asked (see {@link length}). */
   private readonly lengths = new Map<string, number>();
-  private conn: Promise<NatsConnection> | undefined;
-  /** Acknowledgements come to `<inbox>.<range>.<line>`: one subscription, no timer or promise per message. */
-  private inbox = '';
+  private worker: Worker | undefined;
   private ranges = 0;
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly pending = new Map<number, { resolve(): void; reject(err: Error): void }>();
 
   constructor(
     readonly config: NatsConfig,
@@ -61,19 +46,40 @@ export class NatsUploader implements Uploader {
     this.description = `nats:${servers(config).join(',')}/${config.stream}`;
   }
 
-  private connection(): Promise<NatsConnection> {
-    this.conn ??= connect(
-      connectionOptions(this.config, this.context.env, `mdc ${this.context.datastore}`),
-    ).then((nc) => {
-      this.inbox = createInbox();
-      nc.subscribe(`${this.inbox}.>`, { callback: (_err, msg) => this.acked(msg) });
-      return nc;
-    });
-    // A failed first connection is retried on the next pass.
-    this.conn.catch(() => {
-      this.conn = undefined;
-    });
-    return this.conn;
+  /** The publishing thread, started by the first range. */
+  private thread(): Worker {
+    if (!this.worker) {
+      const w = new Worker(new URL('./publisher-thread.js', import.meta.url), {
+        // Not the process's flags (`--input-type`, a loader): the thread is plain built JavaScript.
+        execArgv: [],
+        workerData: {
+          config: this.config,
+          env: { MDC_NATS_TOKEN: this.context.env.MDC_NATS_TOKEN },
+          name: `mdc ${this.context.datastore}`,
+        },
+      });
+      w.on('message', (m: { id: number; published?: number; duplicates?: number; error?: string }) => {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (this.pending.size === 0) w.unref();
+        if (m.error !== undefined) p.reject(new Error(m.error));
+        else {
+          this.published += m.published ?? 0;
+          this.duplicates += m.duplicates ?? 0;
+          p.resolve();
+        }
+      });
+      w.on('error', (err) => {
+        // The thread died: fail what it held; the next range starts another.
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        this.worker = undefined;
+      });
+      w.unref();
+      this.worker = w;
+    }
+    return this.worker;
   }
 
   private fail(what: string, err: unknown, reason: UploadFailureReason = 'unavailable'): UploadFailedError {
@@ -90,21 +96,28 @@ export class NatsUploader implements Uploader {
   async check(): Promise<void> {
     let nc: NatsConnection;
     try {
-      nc = await this.connection();
+      nc = await connect({
+        ...connectionOptions(this.config, this.context.env, `mdc ${this.context.datastore} check`),
+        maxReconnectAttempts: 0,
+      });
     } catch (err) {
       throw this.fail('cannot connect', err);
     }
-    const jsm = await jetstreamManager(nc).catch((err: unknown) => {
-      throw this.fail('JetStream is not enabled on the server', err, 'not_found');
-    });
-    await checkStream(jsm, this.config, this.context.env, this.description);
-    const max = this.config.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    if (nc.info && nc.info.max_payload < max) {
-      throw new UploadFailedError(
-        this.description,
-        'other',
-        `the server's max_payload is ${nc.info.max_payload} bytes, below the datastore's max_message_bytes ${max}: set max_message_bytes to ${nc.info.max_payload}`,
-      );
+    try {
+      const jsm = await jetstreamManager(nc).catch((err: unknown) => {
+        throw this.fail('JetStream is not enabled on the server', err, 'not_found');
+      });
+      await checkStream(jsm, this.config, this.context.env, this.description);
+      const max = this.config.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      if (nc.info && nc.info.max_payload < max) {
+        throw new UploadFailedError(
+          this.description,
+          'other',
+          `the server's max_payload is ${nc.info.max_payload} bytes, below the datastore's max_message_bytes ${max}: set max_message_bytes to ${nc.info.max_payload}`,
+        );
+      }
+    } finally {
+      await nc.close().catch(() => {});
     }
   }
 
@@ -118,74 +131,25 @@ export class NatsUploader implements Uploader {
   }
 
   /**
-   * Publishes every line of the range back to back (each with its own reply subject) and resolves once the stream
-   * acknowledged them all; a refusal or a missing acknowledgement after ACK_TIMEOUT_MS fails the whole range.
+   * Publishes every line of the range (in the publishing thread: see publisher.ts) and resolves once the stream
+   * acknowledged them all; a refusal or a missing acknowledgement fails the whole range.
    */
   async write(path: string, offset: number, body: Uint8Array): Promise<void> {
-    const nc = await this.connection();
     const subject = subjectOf(this.config, path);
-    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const range = String(++this.ranges);
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      this.waiting.set(range, { left: 0, published: false, resolve, reject });
-      timer = setTimeout(
-        () => reject(new Error(`no acknowledgement within ${ACK_TIMEOUT_MS} ms`)),
-        ACK_TIMEOUT_MS,
-      );
-    });
-    const w = this.waiting.get(range)!;
+    const id = ++this.ranges;
+    const w = this.thread();
+    // A copy the thread owns: the spool reuses its buffers.
+    const copy = new Uint8Array(body);
     try {
-      let start = 0;
-      let n = 0;
-      while (start < buf.length) {
-        let end = buf.indexOf(0x0a, start);
-        if (end === -1) end = buf.length;
-        if (end > start) {
-          const line = buf.subarray(start, end);
-          const h = headers();
-          const id = eventIdOf(line);
-          if (id) h.set('Nats-Msg-Id', id);
-          w.left++;
-          nc.publish(subject, line, { headers: h, reply: `${this.inbox}.${range}.${n++}` });
-        }
-        start = end + 1;
-      }
-      w.published = true;
-      if (w.left === 0) w.resolve();
-      await done;
-      this.lengths.set(path, Math.max(this.lengths.get(path) ?? 0, offset + body.byteLength));
+      await new Promise<void>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        w.ref();
+        w.postMessage({ id, subject, body: copy }, [copy.buffer]);
+      });
     } catch (err) {
       throw this.fail(`publish to ${subject}`, err);
-    } finally {
-      clearTimeout(timer);
-      this.waiting.delete(range);
     }
-  }
-
-  /** One acknowledgement: `{"stream":…,"seq":…[,"duplicate":true]}`, or an error (no stream, a refusal). */
-  private acked(msg: Msg): void {
-    const parts = msg.subject.split('.');
-    const w = this.waiting.get(parts[parts.length - 2]!);
-    if (!w) return; // a range that already failed: the spool sends it again
-    let ack: { duplicate?: boolean; error?: { description?: string; code?: number } } | undefined;
-    try {
-      ack = msg.data.length > 0 ? JSON.parse(DECODER.decode(msg.data)) : undefined;
-    } catch {
-      ack = undefined;
-    }
-    if (!ack || ack.error) {
-      const status = msg.headers?.code ? ` (status ${msg.headers.code} ${msg.headers.description})` : '';
-      w.reject(
-        new Error(
-          `the stream refused a message: ${ack?.error?.description ?? 'no acknowledgement'}${status}`,
-        ),
-      );
-      return;
-    }
-    if (ack.duplicate) this.duplicates++;
-    else this.published++;
-    if (--w.left === 0 && w.published) w.resolve();
+    this.lengths.set(path, Math.max(this.lengths.get(path) ?? 0, offset + body.byteLength));
   }
 
   /** Raw payloads go to the collection's `data.path` datastore; a stream holds only event lines. */
@@ -198,9 +162,13 @@ export class NatsUploader implements Uploader {
   }
 
   async close(): Promise<void> {
-    const c = this.conn;
-    this.conn = undefined;
-    if (c) await c.then((nc) => nc.drain()).catch(() => {});
+    const w = this.worker;
+    this.worker = undefined;
+    if (!w) return;
+    const exited = new Promise((r) => w.once('exit', r));
+    w.postMessage({ close: true });
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await w.terminate().catch(() => {});
   }
 }
 

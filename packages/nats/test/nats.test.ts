@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+// Built: the uploader starts its publishing thread from dist/publisher-thread.js.
+import { NatsUploader } from '@model-data-collector/nats/internal';
 import { startLoadChild } from '@model-data-collector/test-support/load-child';
 import {
   type NatsServer,
@@ -27,7 +29,7 @@ import {
   resolveDeployment,
 } from 'model-data-collector/internal';
 import { ensureStream } from '../src/index.js';
-import { NatsUploader, subjectOf } from '../src/internal.js';
+import { subjectOf } from '../src/internal.js';
 
 const ENV = { MDC_UPLOAD_INTERVAL_MS: '100', MDC_SPOOL_FSYNC: '0', MDC_UPLOAD_MAX_RETRY_DELAY_MS: '1000' };
 Object.assign(process.env, ENV);
