@@ -3,6 +3,7 @@ import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  DATASTORE_KINDS,
   DATASTORE_PACKAGES,
   type DatastoreConfig,
   DEFAULT_DATASTORE,
@@ -244,7 +245,7 @@ function cloudStorage(ws: Workspace, name: string, config: CloudConfig): Storage
   try {
     import.meta.resolve(pkg);
   } catch (err) {
-    const what = config.type === 's3' ? 'an S3 bucket' : 'an Azure Blob container';
+    const what = DATASTORE_KINDS[config.type];
     const e = new MissingPackageError(pkg, `datastore "${name}" is ${what}; reading it needs ${pkg}`);
     (e as { cause?: unknown }).cause = err;
     throw e;

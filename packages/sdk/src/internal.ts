@@ -45,6 +45,7 @@ export { hashUnit, isSampled } from './sampling.js';
 export {
   type CloudDatastoreOptions,
   createUploader,
+  DATASTORE_KINDS,
   DATASTORE_PACKAGES,
   isS3Uri,
   openCloudDatastore,

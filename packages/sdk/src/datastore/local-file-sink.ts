@@ -42,18 +42,25 @@ export class LocalFileSink implements Sink {
 
   async write(batch: FileBatch): Promise<FileResult> {
     this.started = batch;
-    let fh: FileHandle;
+    let opened: { fh: FileHandle; size: number };
     try {
       for (const p of batch.payloads) {
         const abs = this.resolve(p.path);
         this.folders.ensure(dirname(abs));
         await writeFile(abs, p.body);
       }
-      fh = await this.handle(batch.path);
+      opened = await this.handle(batch.path);
     } finally {
       this.started = undefined;
     }
-    await writeAll(fh, batch.chunks);
+    try {
+      await writeAll(opened.fh, batch.chunks);
+    } catch (err) {
+      // A write cut short (the disk is full) must not leave half a line for the next one to follow: cut it
+      // off, so the retry, or the next batch, starts on a line boundary.
+      await opened.fh.truncate(opened.size).catch(() => {});
+      throw err;
+    }
     return STORED;
   }
 
@@ -86,7 +93,8 @@ export class LocalFileSink implements Sink {
     await Promise.allSettled(all.map((h) => h.fh.close()));
   }
 
-  private async handle(path: string): Promise<FileHandle> {
+  /** The file's handle and its size now (only this process appends to it: the file is named by its instance). */
+  private async handle(path: string): Promise<{ fh: FileHandle; size: number }> {
     const abs = this.resolve(path);
     const known = this.handles.get(path);
     if (known) {
@@ -97,20 +105,20 @@ export class LocalFileSink implements Sink {
       if (st && st.ino === known.ino && st.dev === known.dev) {
         // Keep most recently used last, so the oldest (rolled-away) file is closed first.
         this.handles.set(path, known);
-        return known.fh;
+        return { fh: known.fh, size: st.size };
       }
       void known.fh.close().catch(() => {});
       if (!st) mkdirSync(dirname(abs), { recursive: true });
     }
     this.folders.ensure(dirname(abs));
     const fh = await open(abs, 'a');
-    const { ino, dev } = await fh.stat();
+    const { ino, dev, size } = await fh.stat();
     this.handles.set(path, { fh, ino, dev });
     if (this.handles.size > MAX_OPEN_FILES) {
       const [oldPath, oldest] = this.handles.entries().next().value as [string, OpenFile];
       this.handles.delete(oldPath);
       await oldest.fh.close().catch(() => {});
     }
-    return fh;
+    return { fh, size };
   }
 }

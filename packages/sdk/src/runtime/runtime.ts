@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sink } from '../datastore/sink.js';
 import {
-  type CollectionConfig,
   checkCollectionCount,
   DEFAULT_DEPLOYMENT,
   DEFAULT_ENDPOINT,

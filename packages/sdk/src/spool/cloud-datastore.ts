@@ -22,14 +22,23 @@ export interface CloudDatastoreOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** What each cloud datastore type is, for messages. */
+export const DATASTORE_KINDS: Record<CloudConfig['type'], string> = {
+  azure_blob: 'an Azure Blob container',
+  s3: 'an S3 bucket',
+  nats: 'a NATS JetStream stream',
+};
+
 /** Throws MDC_MISSING_PACKAGE (at start-up, before any event) when the datastore's package is not installed. */
 export function requireDatastorePackage(name: string, config: CloudConfig): string {
   const pkg = DATASTORE_PACKAGES[config.type];
   try {
     import.meta.resolve(pkg);
   } catch (err) {
-    const what = config.type === 's3' ? 'an S3 bucket' : 'an Azure Blob container';
-    const e = new MissingPackageError(pkg, `datastore "${name}" is ${what}, which needs ${pkg}`);
+    const e = new MissingPackageError(
+      pkg,
+      `datastore "${name}" is ${DATASTORE_KINDS[config.type]}, which needs ${pkg}`,
+    );
     (e as { cause?: unknown }).cause = err;
     throw e;
   }
