@@ -22,7 +22,8 @@ export function registerValidate(program: Command): void {
         folder: c.enabled ? rt.collection(name).folder : undefined,
         destination: c.enabled ? rt.collection(name).destination : undefined,
         localFolder: c.enabled ? rt.collection(name).localFolder : undefined,
-        copies: c.enabled ? rt.collection(name).copies : [],
+        // Only when there are some: the JSON of a deployment without destinations stays as it was.
+        ...(c.enabled && rt.collection(name).copies.length > 0 ? { copies: rt.collection(name).copies } : {}),
         ...(c.dataName ? { dataName: c.dataName } : {}),
         ...(c.dataVersion ? { dataVersion: c.dataVersion } : {}),
       }));
@@ -52,7 +53,7 @@ export function registerValidate(program: Command): void {
         process.stdout.write(
           `  ${c.name}: ${c.enabled ? `enabled -> ${c.destination}${onDisk}` : 'disabled'}\n`,
         );
-        for (const copy of c.copies) process.stdout.write(`    and a copy -> ${copy}\n`);
+        for (const copy of c.copies ?? []) process.stdout.write(`    and a copy -> ${copy}\n`);
       }
       if (deployment.notUsedLocally.length) {
         const foreign = deployment.notInAzureSchema.length
