@@ -47,7 +47,8 @@ export async function listCollections(ws: Workspace): Promise<CollectionSource[]
   return sources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function fromAsset(a: DataAsset): CollectionSource {
+/** A data asset as a source of rows. */
+export function fromAsset(a: DataAsset): CollectionSource {
   return {
     name: a.name,
     version: a.version,

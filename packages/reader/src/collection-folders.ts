@@ -1,5 +1,5 @@
 import { listDataAssets, type Workspace } from 'model-data-collector/internal';
-import { type CollectionSource, listCollections, locate } from './catalog.js';
+import { type CollectionSource, fromAsset, listCollections, locate } from './catalog.js';
 import type { Location } from './storage.js';
 
 /** A collection folder that retention and erasure must cover. */
@@ -17,15 +17,7 @@ export async function allCollectionFolders(
   ws: Workspace,
   onSkip: (source: CollectionSource, err: Error) => void = () => {},
 ): Promise<CollectionFolder[]> {
-  const sources: CollectionSource[] = (await listDataAssets(ws)).map((a) => ({
-    name: a.name,
-    version: a.version,
-    collection: a.collection,
-    endpoint: a.endpoint,
-    deployment: a.deployment,
-    uri: a.path,
-    asset: a,
-  }));
+  const sources: CollectionSource[] = (await listDataAssets(ws)).map(fromAsset);
   sources.push(...(await listCollections(ws)).filter((s) => !s.asset));
   const seen = new Set<string>();
   const out: CollectionFolder[] = [];
