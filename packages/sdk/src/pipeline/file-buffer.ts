@@ -20,6 +20,8 @@ function allocSlab(size: number): Buffer {
 export interface RawItem {
   readonly path: string;
   readonly body: Uint8Array | string;
+  /** The body's size in bytes (UTF-8 for a string), measured once by the collection that offloaded it. */
+  readonly bytes: number;
 }
 
 /**
@@ -51,8 +53,13 @@ export class FileBuffer implements FileBatch, LineOut {
     this.events++;
     this.bytes += n;
     if (raw) {
-      const bytes = typeof raw.body === 'string' ? Buffer.byteLength(raw.body) : raw.body.byteLength;
-      this.payloads.push({ path: raw.path, body: raw.body, bytes, lineStart: start, lineEnd: this.bytes });
+      this.payloads.push({
+        path: raw.path,
+        body: raw.body,
+        bytes: raw.bytes,
+        lineStart: start,
+        lineEnd: this.bytes,
+      });
     }
     return n;
   }

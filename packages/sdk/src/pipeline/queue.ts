@@ -92,12 +92,7 @@ export class BatchQueue {
    */
   push(line: LineItem, raw?: RawItem): void {
     const o = this.options;
-    const rawBytes = raw
-      ? typeof raw.body === 'string'
-        ? Buffer.byteLength(raw.body)
-        : raw.body.byteLength
-      : 0;
-    const size = estimate(line) + rawBytes;
+    const size = estimate(line) + (raw?.bytes ?? 0);
     if (this.events + 1 > o.maxQueueEvents || this.bytes + size > o.maxQueueBytes) {
       line.stats.dropped++;
       this.droppedTotal++;
@@ -180,7 +175,7 @@ export class BatchQueue {
       try {
         const fb = this.fileBuffer(line);
         this.bytes += fb.add(line.encoder, line.fields, raw);
-        if (raw) this.bytes += fb.payloads[fb.payloads.length - 1]!.bytes;
+        if (raw) this.bytes += raw.bytes;
       } catch (err) {
         // Not seen in practice (every part is a string by now); never let it escape into the event loop.
         this.events--;

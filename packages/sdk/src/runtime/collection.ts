@@ -160,7 +160,7 @@ export class Collection {
     if (rawBody !== undefined) {
       // A raw payload's file is named by its event's id; other ids are written straight into the line.
       id = randomUUID();
-      raw = { path: `${folder}/${id}`, body: rawBody };
+      raw = { path: `${folder}/${id}`, body: rawBody, bytes: dataBytes };
       dataJson = JSON.stringify(target.uri(raw.path));
     }
     const fields: EventFields = {
