@@ -40,8 +40,24 @@ interface Stored {
   data: string;
 }
 
-/** Every message of a stream, in order. */
-async function streamMessages(url: string, stream: string): Promise<Stored[]> {
+/**
+ * Every message of a stream, in order. JetStream API requests can time out while a cluster that just lost a node
+ * elects new leaders (and on a loaded machine): the read is tried again until a deadline, never cut short.
+ */
+async function streamMessages(url: string, stream: string, deadlineMs = 60_000): Promise<Stored[]> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await readStream(url, stream);
+    } catch (err) {
+      if (!/timeout/i.test(String((err as Error).name) + String((err as Error).message)) || Date.now() > end)
+        throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+async function readStream(url: string, stream: string): Promise<Stored[]> {
   const nc = await connect({ servers: url.split(',') });
   try {
     const jsm = await jetstreamManager(nc);
