@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Collector, DataCollectorRuntime, resolveDeployment } from '../packages/sdk/dist/internal.js';
 import { Redactor, resolveRedactRules } from '../packages/sdk/dist/redact/index.js';
+import { CHUNK, ROW, tick } from './credit-row.mjs';
 
 const RULES = [
   { columns: ['EMAIL', 'PHONE'], action: 'hash' },
@@ -17,33 +18,6 @@ const RULES = [
   },
 ];
 
-const ROW = {
-  LIMIT_BAL: 502970,
-  AGE: 54,
-  BILL_AMT1: 308068,
-  BILL_AMT2: 381402,
-  BILL_AMT3: 442625,
-  BILL_AMT4: 320399,
-  BILL_AMT5: 322616,
-  BILL_AMT6: 397534,
-  PAY_AMT1: 17987,
-  PAY_AMT2: 78764,
-  PAY_AMT3: 26067,
-  PAY_AMT4: 24102,
-  PAY_AMT5: -1155,
-  PAY_AMT6: 2154,
-  SEX: 2,
-  EDUCATION: 2,
-  MARRIAGE: 2,
-  PAY_0: 0,
-  PAY_2: 0,
-  PAY_3: 0,
-  PAY_4: 0,
-  PAY_5: 0,
-  PAY_6: 0,
-};
-const CHUNK = 1000;
-const tick = () => new Promise((r) => setImmediate(r));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function rowsOf(n) {
