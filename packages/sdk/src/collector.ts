@@ -1,5 +1,6 @@
 import { BasicCorrelationContext, type CorrelationContext, currentCorrelationContext } from './context.js';
 import { CollectorClosedError, InvalidOptionError, MdcError } from './errors.js';
+import { RowShapes } from './row-shape.js';
 import { type Collection, TABLE_DATA_TYPE } from './runtime/collection.js';
 import { type DataCollectorRuntime, getDefaultRuntime } from './runtime/runtime.js';
 import type { CollectionStats } from './stats.js';
@@ -31,6 +32,8 @@ export class Collector {
   private readonly collection: Collection;
   private readonly onError: ((err: Error) => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** The column shape this collector's rows are written with (see row-shape.ts). */
+  private readonly shapes = new RowShapes();
 
   constructor(options: CollectorOptions) {
     if (typeof options !== 'object' || options === null)
@@ -71,7 +74,7 @@ export class Collector {
         } else {
           let table: ReturnType<typeof serializeTable>;
           try {
-            table = serializeTable(data);
+            table = serializeTable(data, this.shapes);
           } catch (err) {
             c.stats.rejected++;
             throw err;

@@ -13,6 +13,9 @@ export interface CorrelationContext {
 /** Where an event encoder keeps the encoded members of a context's ids (see event.ts); not part of the public API. */
 export const ENCODED_IDS: unique symbol = Symbol('mdc.encodedIds');
 
+/** Where a context says its ids are a UUID of its own making, so they need no JSON escaping; not public API. */
+export const OWN_UUID: unique symbol = Symbol('mdc.ownUuid');
+
 /** The `correlationid`/`xrequestid` members of the events of one context, and the ids they were made from. */
 export interface EncodedIds {
   readonly id: string;
@@ -27,12 +30,15 @@ export class BasicCorrelationContext implements CorrelationContext {
   readonly xRequestId: string;
   /** Set by the first event of this context, so the other events of a request reuse it. */
   [ENCODED_IDS]: EncodedIds | undefined = undefined;
+  /** True when both ids are one UUID this context made (an event writes them as they are). */
+  readonly [OWN_UUID]: boolean;
   constructor(id?: string, xRequestId?: string) {
     if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
       throw new TypeError('BasicCorrelationContext id must be a non-empty string');
     }
     this.id = id ?? randomUUID();
     this.xRequestId = xRequestId ?? this.id;
+    this[OWN_UUID] = id === undefined && this.xRequestId === this.id;
   }
   getId(): string {
     return this.id;

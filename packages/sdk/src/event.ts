@@ -1,4 +1,4 @@
-import { BasicCorrelationContext, type CorrelationContext, ENCODED_IDS } from './context.js';
+import { BasicCorrelationContext, type CorrelationContext, ENCODED_IDS, OWN_UUID } from './context.js';
 import { UUID_BYTES, writeUuid } from './event-id.js';
 import { AGENT } from './version.js';
 
@@ -47,6 +47,8 @@ const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
 const ID_START = utf8('{"specversion":"1.0","id":"');
 const DATA_IN_BLOB = utf8(',"datainblob":"true"');
+const CORRELATION_ID = utf8(',"correlationid":"');
+const X_REQUEST_ID = utf8('","xrequestid":"');
 const END = utf8('}\n');
 const EMPTY = Buffer.alloc(0);
 const RANGE_START = utf8('bytes 0-');
@@ -67,6 +69,20 @@ function writeDecimal(buf: Uint8Array, o: number, n: number): number {
     v = Math.floor(v / 10);
   }
   return o + digits;
+}
+
+/**
+ * The id to write as both `correlationid` and `xrequestid` when it is a UUID our own context made: such ids need
+ * no escaping and are written in place (a context made per collect() call would otherwise cost an encoded copy).
+ */
+function ownUuid(f: EventFields): string | undefined {
+  const c = f.correlation;
+  return c instanceof BasicCorrelationContext &&
+    c[OWN_UUID] &&
+    f.correlationId === c.id &&
+    f.xRequestId === c.id
+    ? c.id
+    : undefined;
 }
 
 /** The `correlationid` and `xrequestid` members as UTF-8, made once per request when the context is ours. */
@@ -160,7 +176,8 @@ export class EventEncoder {
       this.setEnvelopeTail(f.collectDataType, f.agent, f.modelVersion);
     const afterId = this.afterId;
     const pathMethod = this.pathMethod;
-    const correlation = correlationBytes(f);
+    const uuid = ownUuid(f);
+    const correlation = uuid === undefined ? correlationBytes(f) : EMPTY;
     const beforeRange = this.beforeRange;
     const tail = extensionsToEnd(f.extensions);
     const data = f.dataJson;
@@ -172,7 +189,9 @@ export class EventEncoder {
       afterId.length +
       data.length * 3 +
       pathMethod.length +
-      correlation.length +
+      (uuid === undefined
+        ? correlation.length
+        : CORRELATION_ID.length + X_REQUEST_ID.length + 2 * uuid.length + 1) +
       beforeRange.length +
       RANGE_BYTES +
       DATA_IN_BLOB.length +
@@ -189,8 +208,18 @@ export class EventEncoder {
     o += dataBytes;
     buf.set(pathMethod, o);
     o += pathMethod.length;
-    buf.set(correlation, o);
-    o += correlation.length;
+    if (uuid === undefined) {
+      buf.set(correlation, o);
+      o += correlation.length;
+    } else {
+      buf.set(CORRELATION_ID, o);
+      o += CORRELATION_ID.length;
+      o += writeUtf8(buf, uuid, o);
+      buf.set(X_REQUEST_ID, o);
+      o += X_REQUEST_ID.length;
+      o += writeUtf8(buf, uuid, o);
+      buf[o++] = QUOTE;
+    }
     buf.set(beforeRange, o);
     o += beforeRange.length;
     // `contentrange` describes the raw payload of a `datainblob` event, else the data as written.

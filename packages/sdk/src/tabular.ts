@@ -1,4 +1,5 @@
 import { NotTabularError } from './errors.js';
+import type { RowShapes } from './row-shape.js';
 
 /** The shapes collect() accepts, as named in the README. */
 export type TableKind = 'rows' | 'columns' | 'arrow';
@@ -21,17 +22,33 @@ const MAX_DEPTH = 64;
  * arrays → arrays (`Uint8Array` → base64 string), `undefined` → omitted; functions, symbols, `Map`/`Set` and
  * circular references → {@link NotTabularError}.
  */
-export function serializeTable(data: unknown): SerializedTable {
-  if (Array.isArray(data)) return serializeRows(data, 'rows');
-  if (isArrowTable(data)) return serializeRows(arrowRows(data), 'arrow');
-  if (isPlainObject(data)) return serializeRows(columnsToRows(data), 'columns');
+export function serializeTable(data: unknown, shapes?: RowShapes): SerializedTable {
+  if (Array.isArray(data)) return serializeRows(data, 'rows', shapes);
+  if (isArrowTable(data)) return serializeRows(arrowRows(data), 'arrow', shapes);
+  if (isPlainObject(data)) return serializeRows(columnsToRows(data), 'columns', shapes);
   throw new NotTabularError(
     `expected an array of row objects, an object of equal-length columns or an Arrow Table; got ${describe(data)}`,
   );
 }
 
-function serializeRows(rows: readonly unknown[], kind: TableKind): SerializedTable {
+/**
+ * Checks every cell, then writes the rows with the first writer that is exact for them: the collector's compiled
+ * row writer when every row has its keys and only number, string, boolean and null cells (see row-shape.ts);
+ * JSON.stringify otherwise; our own writer for bigint and typed arrays.
+ */
+function serializeRows(
+  rows: readonly unknown[],
+  kind: TableKind,
+  shapes: RowShapes | undefined,
+): SerializedTable {
   let slow = false;
+  const keys = shapes?.keys;
+  /** Every row so far has exactly the compiled shape's keys. */
+  let sameKeys = keys !== undefined;
+  /** The first row whose keys differ from the shape's: the one to learn the next shape from. */
+  let other = 0;
+  /** Every cell so far is one the compiled writer writes. */
+  let simple = true;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (!isPlainObject(row)) {
@@ -39,32 +56,50 @@ function serializeRows(rows: readonly unknown[], kind: TableKind): SerializedTab
         `row ${i} is ${describe(row)}; each row must be a plain object of column values`,
       );
     }
+    let k = 0;
     for (const key in row) {
-      if (checkCell(row[key], key, i)) slow = true;
+      const value = row[key];
+      switch (typeof value) {
+        case 'number':
+        case 'string':
+        case 'boolean':
+          break;
+        case 'undefined': // JSON.stringify leaves the key out
+          simple = false;
+          break;
+        case 'bigint':
+          slow = true;
+          break;
+        case 'object':
+          if (value === null) break;
+          simple = false;
+          if (!(value instanceof Date) && checkNested(value, key, i, [])) slow = true;
+          break;
+        default:
+          throw new NotTabularError(
+            `row ${i}, column "${key}": a ${typeof value} cannot be collected; cells must be JSON values`,
+          );
+      }
+      if (sameKeys && key !== keys![k]) {
+        sameKeys = false;
+        other = i;
+      }
+      k++;
+    }
+    if (sameKeys && k !== keys!.length) {
+      sameKeys = false;
+      other = i;
     }
   }
-  // JSON.stringify is the fast path; bigint, typed arrays and toJSON-less exotic cells need our own writer.
-  return { json: slow ? stringifySlow(rows) : JSON.stringify(rows), rowCount: rows.length, kind };
-}
-
-/** Validates one cell; returns true when the native JSON.stringify cannot write it exactly. */
-function checkCell(value: unknown, column: string, row: number): boolean {
-  switch (typeof value) {
-    case 'number':
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return false;
-    case 'bigint':
-      return true;
-    case 'object':
-      if (value === null || value instanceof Date) return false;
-      return checkNested(value, column, row, []);
-    default:
-      throw new NotTabularError(
-        `row ${row}, column "${column}": a ${typeof value} cannot be collected; cells must be JSON values`,
-      );
+  let json: string;
+  // JSON.stringify is exact for everything but bigint, typed arrays and toJSON-less exotic cells.
+  if (slow) json = stringifySlow(rows);
+  else if (sameKeys && simple) json = shapes!.write(rows);
+  else {
+    json = JSON.stringify(rows);
+    if (!sameKeys && shapes && rows.length > 0) shapes.observe(rows[other] as object);
   }
+  return { json, rowCount: rows.length, kind };
 }
 
 function checkNested(value: object, column: string, row: number, stack: object[]): boolean {
