@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,4 +22,53 @@ export function mdc(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEn
 
 export function tempDir(prefix = 'mdc-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A running `mdc` child whose stdout is kept; `waitFor` resolves when a pattern shows. */
+export function startMdc(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env, MDC_WORKSPACE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    exited,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    async waitFor(re: RegExp, ms = 30_000): Promise<RegExpExecArray> {
+      const end = Date.now() + ms;
+      for (;;) {
+        const m = re.exec(out);
+        if (m) return m;
+        if (Date.now() > end || child.exitCode !== null)
+          throw new Error(`no ${re} in mdc ${args.join(' ')}:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}
+
+/** The credit-default model's sample, scored through `POST /score` with a request id. */
+export async function scoreCredit(url: string, requestId: string): Promise<void> {
+  const sample = JSON.parse(readFileSync(join(ROOT, 'models/credit-default/sample-requests.json'), 'utf8'));
+  const res = await fetch(`${url}/score`, {
+    method: 'POST',
+    body: JSON.stringify({ dataframe_split: sample.dataframe_split }),
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+  });
+  assert.equal(res.status, 200, await res.text());
 }

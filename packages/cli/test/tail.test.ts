@@ -2,58 +2,16 @@
 // `mdc tail model_inputs -f --datastore events` shows requests live while the files keep filling; `mdc tail` of the
 // files follows the newest file; `mdc ls`/`mdc read` of a stream say it is a stream.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type NatsServer, startNatsServer } from '@model-data-collector/test-support/nats-server';
-import { BIN, mdc, ROOT, tempDir } from './helpers.js';
+import { mdc, ROOT, scoreCredit, startMdc, tempDir } from './helpers.js';
 
 const ENV = { MDC_UPLOAD_INTERVAL_MS: '100', MDC_SPOOL_FSYNC: '0', MDC_FLUSH_INTERVAL_MS: '100' };
 
-/** A running `mdc` child whose stdout is kept; `waitFor` resolves when a pattern shows. */
 function run(args: string[], cwd: string) {
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { ...process.env, ...ENV, MDC_WORKSPACE: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child,
-    exited,
-    get out() {
-      return out;
-    },
-    async waitFor(re: RegExp, ms = 30_000): Promise<RegExpExecArray> {
-      const end = Date.now() + ms;
-      for (;;) {
-        const m = re.exec(out);
-        if (m) return m;
-        if (Date.now() > end || child.exitCode !== null)
-          throw new Error(`no ${re} in mdc ${args.join(' ')}:\n${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-  };
-}
-
-async function score(url: string, requestId: string): Promise<void> {
-  const sample = JSON.parse(readFileSync(join(ROOT, 'models/credit-default/sample-requests.json'), 'utf8'));
-  const res = await fetch(`${url}/score`, {
-    method: 'POST',
-    body: JSON.stringify({ dataframe_split: sample.dataframe_split }),
-    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-  });
-  assert.equal(res.status, 200, await res.text());
+  return startMdc(args, cwd, ENV);
 }
 
 describe('mdc tail', () => {
@@ -100,11 +58,11 @@ describe('mdc tail', () => {
     let files: ReturnType<typeof run> | undefined;
     try {
       const url = (await serve.waitFor(/ready at (http:\/\/[^\s/]+)/, 60_000))[1]!;
-      await score(url, 'live-1');
+      await scoreCredit(url, 'live-1');
       await stream.waitFor(/"correlationid":"live-1"/);
       files = run(['tail', 'model_inputs', '-f', '--workspace', ws], dir);
       await files.waitFor(/live-1/);
-      await score(url, 'live-2');
+      await scoreCredit(url, 'live-2');
       await stream.waitFor(/"correlationid":"live-2"/);
       await files.waitFor(/live-2/);
       const lines = stream.out.split('\n').filter(Boolean);
@@ -119,6 +77,15 @@ describe('mdc tail', () => {
       );
       assert.match(metrics, /mdc_datastore_events_delivered_total\{datastore="events"\} 2/);
       assert.match(metrics, /mdc_datastore_up\{datastore="events"\} 1/);
+      for (const series of ['events_dropped_total', 'lag_events', 'lag_bytes', 'write_retries_total'])
+        assert.match(
+          metrics,
+          new RegExp(`mdc_destination_${series}\\{collection="model_inputs",[^}]*datastore="events"\\} 0\n`),
+        );
+      assert.match(
+        metrics,
+        /mdc_destination_spool_bytes\{collection="model_inputs",[^}]*datastore="events"\} \d+/,
+      );
     } finally {
       stream.child.kill('SIGINT');
       files?.child.kill('SIGINT');

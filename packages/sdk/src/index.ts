@@ -7,6 +7,7 @@ export {
   currentCorrelationContext,
   runWithRequestContext,
 } from './context.js';
+export type { DestinationSnapshot } from './datastore/fan-out-sink.js';
 export {
   type FileBatch,
   type FileResult,

@@ -9,7 +9,9 @@ export {
   listDataAssetVersions,
   registerDataAsset,
 } from './data-assets.js';
-export { type DestinationStats, destinationStats, FanOutSink } from './datastore/fan-out-sink.js';
+export { CopyChannel, type DestinationStats } from './datastore/copy-channel.js';
+export { DESTINATION_METRICS } from './datastore/destination-metrics.js';
+export { type DestinationSnapshot, destinationStats, FanOutSink } from './datastore/fan-out-sink.js';
 export { LocalFileSink } from './datastore/local-file-sink.js';
 export { type DatastoreLocation, locateDatastoreUri } from './datastore/locate.js';
 export { STORED } from './datastore/sink.js';

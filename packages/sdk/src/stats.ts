@@ -1,3 +1,5 @@
+import type { DestinationSnapshot } from './datastore/fan-out-sink.js';
+
 /** Counters of one collection, as the stats API and `/metrics` expose them. */
 export interface CollectionStats {
   /** Events accepted into the queue. */
@@ -47,4 +49,6 @@ export interface RuntimeStats {
     readonly timeouts: number;
   };
   readonly collections: Readonly<Record<string, Readonly<CollectionStats>>>;
+  /** Every copy of a collection besides its `data.path` (`data_collector.destinations`): counters, lag, spool. */
+  readonly destinations: readonly DestinationSnapshot[];
 }

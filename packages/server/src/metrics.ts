@@ -2,9 +2,9 @@ import cluster from 'node:cluster';
 import {
   DATASTORE_METRICS,
   type DataCollectorRuntime,
+  DESTINATION_METRICS,
   datastoreStats,
   datastoreUp,
-  destinationStats,
 } from 'model-data-collector/internal';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelIoStats } from './model-io/index.js';
@@ -230,27 +230,17 @@ export function createMetrics(
       for (const s of datastoreStats()) this.set({ datastore: s.datastore }, datastoreUp(s));
     },
   });
-  // Copies of collections in their destinations (data_collector.destinations): what each one's writer took.
-  for (const [name, help, field] of [
-    [
-      'mdc_destination_events_written_total',
-      'Events handed to a destination (its spool, for a cloud or NATS one)',
-      'written',
-    ],
-    [
-      'mdc_destination_events_failed_total',
-      'Events a destination refused or dropped (data.path and other copies unaffected)',
-      'failed',
-    ],
-  ] as const) {
-    new Counter({
+  // Copies of collections in their destinations (data_collector.destinations): counters, lag and spool of each.
+  for (const [field, name, type, help] of DESTINATION_METRICS) {
+    const Metric = type === 'counter' ? Counter : Gauge;
+    new Metric({
       name,
       help,
       labelNames: ['collection', 'destination', 'datastore'] as const,
       registers: [registry],
-      collect() {
+      collect(this: Counter<string> | Gauge<string>) {
         this.reset();
-        for (const s of destinationStats())
+        for (const s of runtime.stats().destinations)
           this.inc(
             { collection: s.collection, destination: s.destination, datastore: s.datastore },
             s[field],

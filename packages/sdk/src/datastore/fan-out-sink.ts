@@ -1,127 +1,110 @@
-import { WriteFailedError } from '../errors.js';
 import { joinPath } from '../layout.js';
+import { SpoolingSink } from '../spool/spooling-sink.js';
+import type { CopyChannel, DestinationStats } from './copy-channel.js';
 import type { FileBatch, FileResult, Sink } from './sink.js';
 
-/** Counters of one destination of one collection (a copy besides its `data.path`). */
-export interface DestinationStats {
-  /** The collection whose events are copied. */
-  readonly collection: string;
-  /** The copy's folder as a user names it, `azureml://datastores/<ds>/paths/<folder>`. */
-  readonly destination: string;
-  /** The datastore's name in the workspace. */
-  readonly datastore: string;
-  /** Events handed to the destination's writer (for a spooled datastore: in its spool, delivered from there). */
-  written: number;
-  /** Events the destination's writer refused or dropped (a spool full, a local disk error). */
-  failed: number;
-  bytesWritten: number;
+export type { DestinationStats } from './copy-channel.js';
+
+/** What `runtime.stats()` and `/metrics` show of a destination: its counters and its datastore's spool. */
+export interface DestinationSnapshot extends Readonly<DestinationStats> {
+  /** Bytes in the datastore's spool, and those not yet delivered (0 for a local destination; shared by every copy into that datastore). */
+  readonly spoolBytes: number;
+  readonly spoolPendingBytes: number;
+  /** Age of the oldest spooled byte not yet delivered, in ms (0 when all is delivered, or a local destination). */
+  readonly deliveryLagMs: number;
+  /** Upload passes of the datastore's spool that failed and were retried. */
+  readonly uploadRetries: number;
 }
 
 const live = new Set<FanOutSink>();
 
-/** The counters of every destination of the runtimes running in this process (for `/metrics`). */
-export function destinationStats(): DestinationStats[] {
-  return [...live].flatMap((f) => f.copies.map((c) => ({ ...c.stats })));
+/** The destinations of every runtime running in this process. */
+export function destinationStats(): DestinationSnapshot[] {
+  return [...live].flatMap((f) => f.destinationStats());
 }
 
-/** One copy of a collection's lines: its writer and the folder that replaces the collection's own. */
+/** One copy of a collection's lines: its datastore's channel and the folder that replaces the collection's own. */
 export interface CopyTarget {
-  readonly sink: Sink;
+  readonly channel: CopyChannel;
   /** The collection's folder in the copy's datastore (where {@link FanOutSink}'s `from` folder maps to). */
   readonly folder: string;
   readonly stats: DestinationStats;
 }
 
 /**
- * Writes each batch to a collection's `data.path` datastore and to its copies at once: the queue encodes a line
- * once and the same bytes go to every writer. Only the primary's outcome goes back to the queue (which retries it
- * alone: copies already stored are not written again); a copy's failure is counted for that destination and
- * reported, never retried into the others. Raw payloads stay in the primary, where the lines' `datainblob`
- * pointers point. A spooled copy (cloud, NATS) only appends to its local spool here, so no copy waits on a network.
+ * Writes each batch to a collection's `data.path` datastore and hands a copy of its bytes to each destination's
+ * channel (copy-channel.ts), which delivers it on its own: the queue encodes a line once, gets back only the
+ * primary's outcome as soon as the primary is done, and retries only the primary. A destination that is slow,
+ * hung or failing fills and drops from its own buffer, never holding up `data.path` or another destination. Raw
+ * payloads stay in the primary, where the lines' `datainblob` pointers point.
  */
 export class FanOutSink implements Sink {
   readonly description: string;
-  /** Copies a batch already went to, while the queue may still retry its primary write. */
-  private readonly copied = new WeakMap<FileBatch, true>();
+  /** Batches already handed to the copies, while the queue may still retry its primary write. */
+  private readonly copied = new WeakSet<FileBatch>();
 
   constructor(
     private readonly primary: Sink,
     /** The collection's folder in the primary (every batch path starts with it). */
     private readonly from: string,
     readonly copies: readonly CopyTarget[],
-    private readonly onError: (err: Error) => void,
   ) {
     this.description = primary.description;
     live.add(this);
   }
 
-  async write(batch: FileBatch): Promise<FileResult> {
-    if (!this.copied.has(batch)) {
-      this.copied.set(batch, true);
-      const first = this.primary.write(batch);
-      const copies = this.copies.map((c) =>
-        c.sink.write(this.copyOf(batch, c)).then(
-          (r) => this.settle(c, batch, r),
-          (err: unknown) => this.settle(c, batch, { dropped: batch.events, error: toError(err) }),
-        ),
-      );
-      // Every writer settles before the queue moves on (none gets a second write while one runs); the queue
-      // sees only the primary's outcome.
-      const [r] = await Promise.allSettled([first, ...copies]);
-      if (r!.status === 'rejected') throw r!.reason;
-      return r!.value as FileResult;
-    }
+  write(batch: FileBatch): Promise<FileResult> {
+    this.copy(batch);
     return this.primary.write(batch);
   }
 
   writeSync(batch: FileBatch): FileResult {
     if (!this.primary.writeSync) throw new Error(`${this.primary.description} cannot write synchronously`);
     if (!this.copied.has(batch)) {
-      this.copied.set(batch, true);
+      // At exit: what waits in each channel first, so a copy keeps the order of its lines.
       for (const c of this.copies) {
-        try {
-          if (!c.sink.writeSync) throw new Error(`${c.sink.description} cannot write synchronously`);
-          this.settle(c, batch, c.sink.writeSync(this.copyOf(batch, c)));
-        } catch (err) {
-          this.settle(c, batch, { dropped: batch.events, error: toError(err) });
-        }
+        c.channel.push(batch, this.pathIn(c, batch), c.stats);
+        c.channel.flushSync();
       }
+      this.copied.add(batch);
     }
     return this.primary.writeSync(batch);
   }
 
   finishSync(): void {
     this.primary.finishSync?.();
-    for (const c of this.copies) c.sink.finishSync?.();
+    for (const c of this.copies) c.channel.flushSync();
   }
 
   // No beforeExit: the writers it feeds are the runtime's too (Targets.all), and each delivers once from there.
 
-  /** The writers are shared with other collections and closed by their owner (the runtime's Targets). */
+  /** The writers and channels are shared with other collections and closed by their owner (the runtime's Targets). */
   async close(): Promise<void> {
     live.delete(this);
   }
 
-  private copyOf(batch: FileBatch, c: CopyTarget): FileBatch {
+  destinationStats(): DestinationSnapshot[] {
+    return this.copies.map((c) => {
+      const sink = c.channel.sink;
+      const spool = sink instanceof SpoolingSink ? sink.stats() : undefined;
+      return {
+        ...c.stats,
+        spoolBytes: spool?.spoolBytes ?? 0,
+        spoolPendingBytes: spool?.pendingBytes ?? 0,
+        deliveryLagMs: spool?.deliveryLagMs ?? 0,
+        uploadRetries: spool?.retries ?? 0,
+      };
+    });
+  }
+
+  private copy(batch: FileBatch): void {
+    if (this.copied.has(batch)) return;
+    this.copied.add(batch);
+    for (const c of this.copies) c.channel.push(batch, this.pathIn(c, batch), c.stats);
+  }
+
+  private pathIn(c: CopyTarget, batch: FileBatch): string {
     const rest = this.from ? batch.path.slice(this.from.length + 1) : batch.path;
-    return { ...batch, path: joinPath(c.folder, rest), payloads: [] };
+    return joinPath(c.folder, rest);
   }
-
-  private settle(c: CopyTarget, batch: FileBatch, r: FileResult): void {
-    const dropped = Math.min(r.dropped, batch.events);
-    c.stats.written += batch.events - dropped;
-    c.stats.failed += dropped;
-    if (dropped < batch.events) c.stats.bytesWritten += batch.bytes;
-    if (r.error) {
-      this.onError(
-        dropped > 0 && !String((r.error as { code?: unknown }).code).startsWith('MDC_')
-          ? new WriteFailedError(c.stats.destination, dropped, 1, r.error)
-          : r.error,
-      );
-    }
-  }
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -24,8 +24,8 @@ const MAX_OPEN_FILES = 32;
 export class LocalFileSink implements Sink {
   readonly description: string;
   private readonly handles = new Map<string, OpenFile>();
-  /** The batch whose write started and has not issued its lines yet: finishSync writes it at exit. */
-  private started: FileBatch | undefined;
+  /** Batches whose write started and has not issued its lines yet (the queue's and a destination's may overlap): finishSync writes them at exit. */
+  private readonly started = new Set<FileBatch>();
   private readonly folders = new Folders();
 
   constructor(readonly root: string) {
@@ -41,7 +41,7 @@ export class LocalFileSink implements Sink {
   }
 
   async write(batch: FileBatch): Promise<FileResult> {
-    this.started = batch;
+    this.started.add(batch);
     let opened: { fh: FileHandle; size: number };
     try {
       for (const p of batch.payloads) {
@@ -51,7 +51,7 @@ export class LocalFileSink implements Sink {
       }
       opened = await this.handle(batch.path);
     } finally {
-      this.started = undefined;
+      this.started.delete(batch);
     }
     try {
       await writeAll(opened.fh, batch.chunks);
@@ -65,9 +65,9 @@ export class LocalFileSink implements Sink {
   }
 
   finishSync(): void {
-    const batch = this.started;
-    this.started = undefined;
-    if (batch) this.writeSync(batch);
+    const batches = [...this.started];
+    this.started.clear();
+    for (const batch of batches) this.writeSync(batch);
   }
 
   writeSync(batch: FileBatch): FileResult {

@@ -142,6 +142,13 @@ export class DataCollectorRuntime {
           rollingRate: this.rollingRate,
           onError: (err) => this.reportBackground(err),
         },
+        copies: {
+          maxQueueBytes: s.maxQueueBytes,
+          maxTries: s.maxTries,
+          retryDelayMs: s.retryDelayMs,
+          maxRetryDelayMs: s.maxRetryDelayMs,
+          writeTimeoutMs: s.writeTimeoutMs,
+        },
       },
       options.sink,
     );
@@ -191,6 +198,8 @@ export class DataCollectorRuntime {
   async flush(): Promise<void> {
     for (const c of this.collections.values()) c.flushMerge();
     await this.queue.flush();
+    // Destinations deliver on their own (a hung one is not waited for past writeTimeoutMs).
+    await this.targets.flushCopies();
     await Promise.all(this.pending);
     this.pending.clear();
   }
@@ -202,6 +211,7 @@ export class DataCollectorRuntime {
       this.closed = true;
       await this.flush();
       unregisterForExit(this.exit);
+      this.targets.closeCopies();
       await Promise.allSettled(this.targets.all().map((s) => s.close()));
     })();
     return this.shutdownPromise;
@@ -221,6 +231,7 @@ export class DataCollectorRuntime {
       }
     }
     this.queue.flushSync();
+    this.targets.flushCopiesSync();
   }
 
   stats(): RuntimeStats {
@@ -240,6 +251,7 @@ export class DataCollectorRuntime {
         timeouts: this.queue.timeouts,
       },
       collections,
+      destinations: this.targets.destinationStats(),
     };
   }
 

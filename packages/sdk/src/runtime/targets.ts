@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type CopyTarget, FanOutSink } from '../datastore/fan-out-sink.js';
+import { CopyChannel, type CopyChannelOptions } from '../datastore/copy-channel.js';
+import { type CopyTarget, type DestinationSnapshot, FanOutSink } from '../datastore/fan-out-sink.js';
 import { LocalFileSink } from '../datastore/local-file-sink.js';
 import { locateDatastoreUri } from '../datastore/locate.js';
 import type { Sink } from '../datastore/sink.js';
@@ -18,6 +19,8 @@ export interface TargetContext {
   readonly endpoint: string;
   readonly deploymentName: string;
   readonly cloud: CloudDatastoreOptions;
+  /** How each destination's channel retries and bounds its buffer (the runtime's write settings). */
+  readonly copies: Omit<CopyChannelOptions, 'onError'>;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface TargetContext {
 export class Targets {
   private readonly sinks = new Map<string, Sink>();
   private readonly fanOuts: FanOutSink[] = [];
+  /** One delivery channel per destination datastore writer, shared by the collections copying there. */
+  private readonly channels = new Map<Sink, CopyChannel>();
 
   constructor(
     private readonly ctx: TargetContext,
@@ -36,6 +41,26 @@ export class Targets {
   /** Every writer opened so far (a collection's fan-out first: closing it only unregisters its counters). */
   all(): Sink[] {
     return [...this.fanOuts, ...this.sinks.values(), ...(this.overrideSink ? [this.overrideSink] : [])];
+  }
+
+  /** Resolves when the destinations wrote what they were handed (a destination whose write hangs is not waited for). */
+  async flushCopies(): Promise<void> {
+    await Promise.all([...this.channels.values()].map((c) => c.flush()));
+  }
+
+  /** At process exit: each destination writes what it holds, synchronously. */
+  flushCopiesSync(): void {
+    for (const c of this.channels.values()) c.flushSync();
+  }
+
+  /** Before the writers close: what still waits for a hung destination is dropped and counted. */
+  closeCopies(): void {
+    for (const c of this.channels.values()) c.close();
+  }
+
+  /** Every destination of every collection: counters, lag and its datastore's spool. */
+  destinationStats(): DestinationSnapshot[] {
+    return this.fanOuts.flatMap((f) => f.destinationStats());
   }
 
   /**
@@ -50,14 +75,14 @@ export class Targets {
     let maxDataBytes: number | undefined;
     for (const base of bases) {
       const copy = this.copyOf(name, base);
-      if (copy.sink === primary.sink && copy.folder === primary.folder) continue;
-      if (copies.some((c) => c.sink === copy.sink && c.folder === copy.folder)) continue;
+      if (copy.channel.sink === primary.sink && copy.folder === primary.folder) continue;
+      if (copies.some((c) => c.channel === copy.channel && c.folder === copy.folder)) continue;
       copies.push(copy);
       if (copy.maxDataBytes !== undefined)
         maxDataBytes = Math.min(maxDataBytes ?? Infinity, copy.maxDataBytes);
     }
     if (copies.length === 0) return primary;
-    const sink = new FanOutSink(primary.sink, primary.folder, copies, (err) => this.ctx.cloud.onError?.(err));
+    const sink = new FanOutSink(primary.sink, primary.folder, copies);
     this.fanOuts.push(sink);
     return { ...primary, sink, ...(maxDataBytes !== undefined ? { maxDataBytes } : {}) };
   }
@@ -73,13 +98,23 @@ export class Targets {
       collection: name,
       destination: loc.uri(folder),
       datastore: loc.datastore,
+      type: loc.config.type,
       written: 0,
-      failed: 0,
       bytesWritten: 0,
+      dropped: 0,
+      retries: 0,
+      timeouts: 0,
+      queuedEvents: 0,
+      queuedBytes: 0,
     };
     const sink = this.datastoreSink(loc.datastore, loc.config);
+    let channel = this.channels.get(sink);
+    if (!channel) {
+      channel = new CopyChannel(sink, { ...ctx.copies, onError: (err) => ctx.cloud.onError?.(err) });
+      this.channels.set(sink, channel);
+    }
     return {
-      sink,
+      channel,
       folder,
       stats,
       ...(loc.config.type === 'nats' ? { maxDataBytes: natsMaxDataBytes(loc.config) } : {}),

@@ -84,7 +84,8 @@ export class SpoolLog {
   /** Where the next spool file of a path starts, learnt when the previous one was delivered. */
   private readonly knownLength = new Map<string, number>();
   private spoolBytes = 0;
-  private appending = false;
+  /** Batches being appended (the queue's and a destination channel's may overlap). */
+  private appending = 0;
   private readonly folders = new Folders();
 
   constructor(private readonly o: SpoolLogOptions) {
@@ -139,11 +140,11 @@ export class SpoolLog {
 
   /** Runs one batch's writes; meanwhile no spool file is renamed or removed (an append may be opening it). */
   async whileAppending<T>(work: () => Promise<T>): Promise<T> {
-    this.appending = true;
+    this.appending++;
     try {
       return await work();
     } finally {
-      this.appending = false;
+      this.appending--;
     }
   }
 
@@ -241,7 +242,7 @@ export class SpoolLog {
 
   /** Removes a fully delivered file, unless an append is running (it might be writing to it). */
   tryRemove(f: SpoolFile): boolean {
-    if (f.delivered !== f.size || this.appending) return false;
+    if (f.delivered !== f.size || this.appending > 0) return false;
     this.fileMap.delete(key(f.unit, f.remotePath));
     if (f.unit.own && f.start !== undefined) this.knownLength.set(f.remotePath, f.start + f.size);
     const fh = f.fh;
@@ -262,7 +263,7 @@ export class SpoolLog {
   async setStart(f: SpoolFile, start: number): Promise<void> {
     await mkdir(dirname(f.base), { recursive: true });
     // An append may be opening this file by its old name: rename only between appends (no await after the check).
-    while (this.appending) await sleep(2);
+    while (this.appending > 0) await sleep(2);
     const from = f.file;
     f.start = start;
     try {
