@@ -30,6 +30,8 @@ export class NatsUploader implements Uploader {
   /** One spool read; every line in it is its own message. */
   readonly maxWriteBytes = 1024 * 1024;
   readonly assemblesAtClose = false;
+  /** A stream: the spool resends a dead process's spool file whole, with no length check (see the SDK's Uploader). */
+  readonly stream = true;
   /** Messages published and acknowledged as new / as duplicates (for tests and stats). */
   published = 0;
   duplicates = 0;
@@ -123,8 +125,8 @@ export class NatsUploader implements Uploader {
 
   /**
    * How much of `path` this process published (0 for a file it has not): a stream holds messages, not files. A
-   * spool file left by a killed process is thus sent again from its start, and the duplicate window removes the
-   * lines that had landed (the spool reports the length mismatch once as MDC_UPLOAD_CONFLICT and resends).
+   * spool file left by a killed process is sent again from its start ({@link stream}), and the duplicate window
+   * removes the lines that had landed.
    */
   async length(path: string): Promise<number> {
     return this.lengths.get(path) ?? 0;

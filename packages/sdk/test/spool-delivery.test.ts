@@ -92,6 +92,25 @@ function sink(
   });
 }
 
+/** A spool unit a dead process left: `body` in the spool file of `path`, which began at `start` in the store. */
+async function deadUnit(dir: string, path: string, start: number, body: string): Promise<void> {
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  }).stdout;
+  const unit = join(dir, 'dead-instance');
+  mkdirSync(join(unit, 'files', path, '..'), { recursive: true });
+  writeFileSync(
+    join(unit, 'owner.json'),
+    JSON.stringify({
+      pid: Number(dead),
+      host: (await import('node:os')).hostname(),
+      instanceId: 'dead-instance',
+      rollingRate: 'Hour',
+    }),
+  );
+  writeFileSync(join(unit, 'files', `${path}@${start}`), body);
+}
+
 const PATH = 'm/ep/dep/c/2024/03/05/18/i1.jsonl';
 
 describe('spool delivery', () => {
@@ -113,23 +132,9 @@ describe('spool delivery', () => {
 
   it('picks up a dead process spool, cuts a torn last line, and resumes at the stored length', async () => {
     const dir = tempDir();
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-      encoding: 'utf8',
-    }).stdout;
-    const unit = join(dir, 'dead-instance');
-    mkdirSync(join(unit, 'files/m/ep/dep/c/2024/03/05/18'), { recursive: true });
-    writeFileSync(
-      join(unit, 'owner.json'),
-      JSON.stringify({
-        pid: Number(dead),
-        host: (await import('node:os')).hostname(),
-        instanceId: 'dead-instance',
-        rollingRate: 'Hour',
-      }),
-    );
     const path = 'm/ep/dep/c/2024/03/05/18/dead-instance.jsonl';
     // 100 bytes were stored before this spool file began; its first line was delivered too.
-    writeFileSync(join(unit, 'files', `${path}@100`), '{"seq":1}\n{"seq":2}\n{"seq":3');
+    await deadUnit(dir, path, 100, '{"seq":1}\n{"seq":2}\n{"seq":3');
     const store = new MemoryStore();
     store.files.set(path, Buffer.concat([Buffer.alloc(100, 0x20), Buffer.from('{"seq":1}\n')]));
     const s = sink(store, dir);
@@ -137,6 +142,46 @@ describe('spool delivery', () => {
     assert.equal(store.files.get(path)!.subarray(100).toString(), '{"seq":1}\n{"seq":2}\n');
     await s.close();
     assert.deepEqual(readdirSync(dir), [], 'the adopted spool and the own unit are gone');
+  });
+
+  it('a stream store gets a dead process spool resent whole, with no false MDC_UPLOAD_CONFLICT', async () => {
+    const dir = tempDir();
+    const path = 'm/ep/dep/c/2024/03/05/18/dead-instance.jsonl';
+    await deadUnit(dir, path, 250, '{"seq":1}\n{"seq":2}\n');
+    /** A stream: messages in, no file length; like JetStream it removes a message id it saw already. */
+    const stream = new (class extends MemoryStore {
+      override readonly stream = true;
+      readonly messages: string[] = [];
+      override async length(): Promise<number> {
+        return 0;
+      }
+      override async write(_path: string, _offset: number, body: Uint8Array): Promise<void> {
+        for (const line of Buffer.from(body).toString().split('\n').filter(Boolean))
+          if (!this.messages.includes(line)) this.messages.push(line);
+      }
+    })();
+    stream.messages.push('{"seq":1}'); // landed before the kill
+    const errors: MdcError[] = [];
+    const s = sink(stream, dir, { onError: (e) => errors.push(e as MdcError) });
+    await s.drain({ timeoutMs: 5000 });
+    await s.close();
+    assert.deepEqual(stream.messages, ['{"seq":1}', '{"seq":2}']);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      [],
+    );
+    // A file store still checks the length it resumes at.
+    const fileDir = tempDir();
+    await deadUnit(fileDir, path, 250, '{"seq":1}\n');
+    const files = new MemoryStore();
+    const fileErrors: MdcError[] = [];
+    const f = sink(files, fileDir, { onError: (e) => fileErrors.push(e as MdcError) });
+    await f.drain({ timeoutMs: 5000 });
+    await f.close();
+    assert.deepEqual(
+      fileErrors.map((e) => e.code),
+      ['MDC_UPLOAD_CONFLICT'],
+    );
   });
 
   it('assembles an S3-style file once its period is over, and gives assembly up under spool pressure', async () => {

@@ -219,7 +219,10 @@ export class Delivery {
       await this.log.setStart(f, await up.length(f.remotePath));
       f.retained = up.assemblesAtClose && f.start === 0 && f.periodEnd !== undefined;
     }
-    if (f.delivered === undefined) {
+    if (f.delivered === undefined && up.stream) {
+      // Nothing to compare with: a stream cannot tell how much of the file landed; its duplicate window can.
+      f.delivered = 0;
+    } else if (f.delivered === undefined) {
       const len = await up.length(f.remotePath);
       const d = len - f.start!;
       if (d < 0 || d > f.size) {

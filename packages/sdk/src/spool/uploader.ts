@@ -15,6 +15,12 @@ export interface Uploader {
    * parts are assembled into `{instance_id}.jsonl`); the spool then keeps a file's bytes until {@link complete}.
    */
   readonly assemblesAtClose: boolean;
+  /**
+   * The store holds messages, not files (a NATS JetStream stream): {@link length} only knows what this process
+   * sent, so a spool file a dead process left is sent again from its start, with no length check (a file's
+   * MDC_UPLOAD_CONFLICT does not apply), and the store's duplicate window removes what had landed.
+   */
+  readonly stream?: boolean;
   /** Throws a clear UploadFailedError when the container/bucket is missing or the credentials are refused. */
   check(options?: { signal?: AbortSignal }): Promise<void>;
   /** Length of `path` as readers see it (0 when absent): where a new spool file continues. */
