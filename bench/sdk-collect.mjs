@@ -98,8 +98,8 @@ async function benchMdc(dir, rows, calls) {
     maxQueueBytes: 1 << 30,
   });
   const c = new Collector({ name: 'model_inputs', runtime });
-  // The main thread's CPU time, not only the collect() calls: lines are encoded at the end of the turn, and the
-  // writes' completions run on the loop too (libuv's threads do the writing itself).
+  // The main thread's CPU time, not only the collect() calls: the writes' completions run on the loop too
+  // (libuv's threads do the writing itself).
   const loop0 = mainThreadCpuMs();
   const t0 = performance.now();
   for (let i = 0; i < calls; i += CHUNK) {

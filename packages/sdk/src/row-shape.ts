@@ -59,10 +59,6 @@ export class RowShapes {
       for (let i = 0; i < rows.length; i++) s += (i === 0 ? '' : ',') + w(rows[i] as Record<string, unknown>);
       s += ']';
     }
-    // The joins above make a tree of string pieces, which the line is encoded from only at the end of the turn.
-    // Reading a character makes V8 copy it into one flat string now, while the pieces are young and cheap to
-    // collect: held as a tree, they survived into older GC generations and cost more than JSON.stringify.
-    s.charCodeAt(0);
     return s;
   }
 

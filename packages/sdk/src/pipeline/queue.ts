@@ -41,19 +41,10 @@ export interface BatchQueueOptions {
   readonly onBackgroundError: (err: Error, collection: string) => void;
 }
 
-/** A line admitted and not encoded yet. */
-interface Pending {
-  readonly line: LineItem;
-  readonly raw: RawItem | undefined;
-  /** The bytes the line and its payload are reckoned at until encoded. */
-  readonly estimate: number;
-}
-
 /**
- * A bounded in-memory queue with one background writer. `push` admits the event (or refuses it) and returns;
- * the lines pushed during one turn of the event loop are encoded into per-file buffers together at its end
- * (see {@link encodePending}); a timer (unref'd, so it never keeps the process alive) or a full batch starts a
- * write; one write is in flight at a time, and it hands the datastores one file's batch at a time.
+ * A bounded in-memory queue with one background writer. `push` admits the event (or refuses it), encodes its line
+ * straight into its file's buffer and returns; a timer (unref'd, so it never keeps the process alive) or a full
+ * batch starts a write; one write is in flight at a time, and it hands the datastores one file's batch at a time.
  * Drop policy when full: the new event is refused (drop-newest), counted, and reported to the caller.
  */
 export class BatchQueue {
@@ -68,14 +59,6 @@ export class BatchQueue {
   /** A batch waiting between two tries of its write: at exit it is the queue's to write, not the sink's. */
   private retrying: FileBuffer | undefined;
   private immediate = false;
-  private pending: Pending[] = [];
-  private pendingBytes = 0;
-  private encodeScheduled = false;
-  private readonly encodeLater = () => {
-    this.encodeScheduled = false;
-    this.encodePending();
-    if (this.bytes >= this.options.maxBatchBytes) this.kick();
-  };
   retries = 0;
   timeouts = 0;
   droppedTotal = 0;
@@ -100,20 +83,20 @@ export class BatchQueue {
         this.bytes + size > o.maxQueueBytes ? `${o.maxQueueBytes} bytes` : `${o.maxQueueEvents} events`;
       throw new QueueFullError(line.collection, this.droppedTotal, limit);
     }
-    this.pending.push({ line, raw, estimate: size });
-    this.pendingBytes += size;
-    this.bytes += size;
+    // Encoded now, not at the end of the turn: the event's objects then die young, which costs the garbage
+    // collector less than holding a turn's worth of them (docs/performance.md).
     this.events++;
     line.stats.collected++;
-    if (this.pendingBytes >= o.maxBatchBytes) {
-      // A burst within one turn (a loop of collect() calls): encode and measure it now, so the byte limit is
-      // held to the real sizes and a full batch starts without waiting for the end of the turn.
-      this.encodePending();
-      if (this.bytes >= o.maxBatchBytes) this.kick();
-    } else if (!this.encodeScheduled) {
-      this.encodeScheduled = true;
-      setImmediate(this.encodeLater);
+    try {
+      this.bytes += this.fileBuffer(line).add(line.encoder, line.fields, raw) + (raw?.bytes ?? 0);
+    } catch (err) {
+      // Not seen in practice (every part is a string by now); never let it escape into the caller.
+      this.events--;
+      line.stats.failed++;
+      this.options.onBackgroundError(new WriteFailedError(line.collection, 1, 1, err), line.collection);
+      return;
     }
+    if (this.bytes >= o.maxBatchBytes) this.kick();
     // Below a full batch, the timer writes what is queued.
     if (!this.timer && !this.writing) {
       this.timer = setTimeout(() => this.kick(), o.flushIntervalMs);
@@ -155,33 +138,6 @@ export class BatchQueue {
         result = { dropped: fb.events, error: new WriteFailedError(fb.sink.description, fb.events, 1, err) };
       }
       this.settle(fb, result);
-    }
-  }
-
-  /**
-   * Encodes the admitted lines into their files' buffers. Runs once at the end of each turn of the event loop
-   * that pushed, as soon as a turn's lines add up to a batch, and before anything is taken for a write: a
-   * request's events are encoded after it is answered, together (see docs/performance.md). A line's parts are
-   * immutable strings or were read at push time, so the bytes are the same.
-   */
-  private encodePending(): void {
-    const items = this.pending;
-    if (items.length === 0) return;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (let i = 0; i < items.length; i++) {
-      const { line, raw, estimate: est } = items[i]!;
-      this.bytes -= est;
-      try {
-        const fb = this.fileBuffer(line);
-        this.bytes += fb.add(line.encoder, line.fields, raw);
-        if (raw) this.bytes += raw.bytes;
-      } catch (err) {
-        // Not seen in practice (every part is a string by now); never let it escape into the event loop.
-        this.events--;
-        line.stats.failed++;
-        this.options.onBackgroundError(new WriteFailedError(line.collection, 1, 1, err), line.collection);
-      }
     }
   }
 
@@ -230,7 +186,6 @@ export class BatchQueue {
 
   /** Every file buffer, encoded: the queue is empty afterwards. */
   private take(): FileBuffer[] {
-    this.encodePending();
     const batches: FileBuffer[] = [];
     for (const bySink of this.files.values()) for (const fb of bySink.values()) batches.push(fb);
     this.files = new Map();

@@ -170,7 +170,6 @@ export class Collection {
       dataBytes,
       contentType: input.contentType ?? 'application/json',
       correlation: input.correlation,
-      // Read now: the line is encoded later in this turn of the event loop, after the caller may have moved on.
       correlationId: input.correlation.id,
       xRequestId: input.correlation.xRequestId ?? input.correlation.id,
       path: input.path,
