@@ -9,5 +9,6 @@ test('the main export is the datastore contract the SDK and the reader load this
     'createStorage',
     'ensureStream',
     'tailStream',
+    'eraseFromStream',
   ]);
 });

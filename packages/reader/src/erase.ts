@@ -1,6 +1,11 @@
-import { InvalidOptionError, type Workspace } from 'model-data-collector/internal';
+import {
+  DATASTORE_PACKAGES,
+  type DatastoreConfig,
+  InvalidOptionError,
+  type Workspace,
+} from 'model-data-collector/internal';
 import { appendAudit } from './audit.js';
-import { allCollectionFolders } from './collection-folders.js';
+import { allCollectionFolders, streamCopies } from './collection-folders.js';
 import { listCollectionFiles } from './files.js';
 import type { Reader } from './reader.js';
 import type { Storage } from './storage.js';
@@ -26,10 +31,24 @@ export interface ForgottenFile {
   readonly deleted: boolean;
 }
 
+/** A NATS JetStream stream destinations copied events to: their messages are deleted by sequence. */
+export interface ForgottenStream {
+  readonly datastore: string;
+  /** `nats:<servers>/<stream>`. */
+  readonly description: string;
+  /** Messages read, and those of forgotten events (deleted, unless a dry run). */
+  readonly scanned: number;
+  readonly removed: number;
+  /** Why the stream could not be searched (nothing was deleted from it). */
+  readonly error?: string;
+}
+
 export interface ForgetResult {
   readonly dryRun: boolean;
+  /** Events removed from files (a stream's messages are counted in {@link streams}). */
   readonly events: number;
   readonly files: readonly ForgottenFile[];
+  readonly streams: readonly ForgottenStream[];
   /** Payloads stored in their own file (`datainblob`) of the removed events, deleted with them. */
   readonly payloadFiles: readonly string[];
   /** The audit log the run was appended to (not in a dry run). */
@@ -39,10 +58,11 @@ export interface ForgetResult {
 const NEWLINE = 0x0a;
 
 /**
- * Removes events from every collection on every datastore: each `.jsonl` file holding one is rewritten without
- * it through the storage's atomic replace (a reader sees the old file or the new one), or deleted when nothing
- * is left, and the event's separately stored payload is deleted too. Other lines keep their exact bytes.
- * Appends what was done to the workspace's audit log.
+ * Removes events from every collection on every datastore, destination copies included: each `.jsonl` file
+ * holding one is rewritten without it through the storage's atomic replace (a reader sees the old file or the new
+ * one), or deleted when nothing is left, and the event's separately stored payload is deleted too. Other lines
+ * keep their exact bytes. A NATS stream a destination copied to has its messages of those events deleted by
+ * sequence. Appends what was done to the workspace's audit log.
  */
 export async function forgetEvents(ws: Workspace, options: ForgetOptions): Promise<ForgetResult> {
   const ids = new Set(options.correlationIds ?? []);
@@ -84,6 +104,14 @@ export async function forgetEvents(ws: Workspace, options: ForgetOptions): Promi
       events += removed;
     }
   }
+  const streams =
+    needles.length === 0
+      ? []
+      : await forgetInStreams(
+          ws,
+          (line) => eventToForget(line, needles, ids, eventIds) !== undefined,
+          options,
+        );
   let auditLog: string | undefined;
   if (!options.dryRun) {
     auditLog = await appendAudit(ws, {
@@ -94,10 +122,55 @@ export async function forgetEvents(ws: Workspace, options: ForgetOptions): Promi
         ...(eventIds.size ? { eventIds: [...eventIds] } : {}),
       },
       events,
-      files: [...files.map((f) => f.uri), ...payloadFiles],
+      files: [
+        ...files.map((f) => f.uri),
+        ...payloadFiles,
+        ...streams.filter((x) => !x.error).map((x) => `${x.description}: ${x.removed} message(s)`),
+      ],
     });
   }
-  return { dryRun: options.dryRun === true, events, files, payloadFiles, ...(auditLog ? { auditLog } : {}) };
+  return {
+    dryRun: options.dryRun === true,
+    events,
+    files,
+    streams,
+    payloadFiles,
+    ...(auditLog ? { auditLog } : {}),
+  };
+}
+
+/** The part of `@model-data-collector/nats` forget uses (loaded only when a copy went to a stream). */
+interface NatsEraser {
+  eraseFromStream(
+    config: DatastoreConfig,
+    options: { match: (line: Uint8Array) => boolean; dryRun?: boolean },
+  ): Promise<{ description: string; scanned: number; removed: number }>;
+}
+
+/** Deletes the matching messages of every stream a destination copied to, once per datastore. */
+async function forgetInStreams(
+  ws: Workspace,
+  match: (line: Uint8Array) => boolean,
+  options: ForgetOptions,
+): Promise<ForgottenStream[]> {
+  const names = [...new Set((await streamCopies(ws)).map((c) => c.datastore))];
+  const out: ForgottenStream[] = [];
+  for (const datastore of names) {
+    const config = ws.datastores.get(datastore);
+    if (!config) {
+      options.onWarning?.(`stream datastore ${datastore} is no longer defined in the workspace: skipped`);
+      continue;
+    }
+    try {
+      const mod = (await import(DATASTORE_PACKAGES.nats)) as NatsEraser;
+      const r = await mod.eraseFromStream(config, { match, dryRun: options.dryRun === true });
+      out.push({ datastore, ...r });
+    } catch (err) {
+      const description = config.type === 'nats' ? `nats:${config.url}/${config.stream}` : datastore;
+      out.push({ datastore, description, scanned: 0, removed: 0, error: (err as Error).message });
+    }
+  }
+  return out;
 }
 
 async function replace(storage: Storage, path: string, body: Uint8Array): Promise<void> {
@@ -122,26 +195,37 @@ function filterLines(
     const line = bytes.subarray(start, end);
     start = end;
     // A last line without its newline is still being written: kept as it is.
-    if (nl !== -1 && needles.some((n) => line.includes(n))) {
-      let event: { id?: unknown; correlationid?: unknown; datainblob?: unknown } | undefined;
-      try {
-        event = JSON.parse(line.toString('utf8'));
-      } catch {
-        event = undefined;
-      }
-      if (
-        event &&
-        ((typeof event.correlationid === 'string' && ids.has(event.correlationid)) ||
-          (typeof event.id === 'string' && eventIds.has(event.id)))
-      ) {
-        removed++;
-        if (String(event.datainblob) === 'true' && typeof event.id === 'string') payloads.push(event.id);
-        continue;
-      }
+    const event = nl === -1 ? undefined : eventToForget(line, needles, ids, eventIds);
+    if (event) {
+      removed++;
+      if (String(event.datainblob) === 'true' && typeof event.id === 'string') payloads.push(event.id);
+      continue;
     }
     keep.push(line);
   }
   return { kept: Buffer.concat(keep), removed, payloads };
+}
+
+/** The event of a line when it is one to forget (its correlation id or id is listed). */
+function eventToForget(
+  line: Uint8Array,
+  needles: readonly Buffer[],
+  ids: ReadonlySet<string>,
+  eventIds: ReadonlySet<string>,
+): { id?: unknown; datainblob?: unknown } | undefined {
+  const buf = Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  if (!needles.some((n) => buf.includes(n))) return undefined;
+  let event: { id?: unknown; correlationid?: unknown; datainblob?: unknown } | undefined;
+  try {
+    event = JSON.parse(buf.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const hit =
+    event &&
+    ((typeof event.correlationid === 'string' && ids.has(event.correlationid)) ||
+      (typeof event.id === 'string' && eventIds.has(event.id)));
+  return hit ? event : undefined;
 }
 
 function countLines(b: Buffer): number {

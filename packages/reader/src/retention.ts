@@ -1,6 +1,6 @@
 import { InvalidOptionError, type Workspace } from 'model-data-collector/internal';
 import { appendAudit } from './audit.js';
-import { allCollectionFolders } from './collection-folders.js';
+import { allCollectionFolders, streamCopies } from './collection-folders.js';
 import { DATE_LEVELS, periodOf } from './files.js';
 import type { Storage } from './storage.js';
 
@@ -48,13 +48,16 @@ export interface RetentionResult {
   readonly removed: readonly RemovedPartition[];
   readonly files: number;
   readonly bytes: number;
+  /** Copies in NATS streams: not partitions; the stream's own `max_age` is their retention. */
+  readonly streams: readonly { readonly uri: string; readonly datastore: string; readonly note: string }[];
 }
 
 /**
- * Deletes the time partitions older than the retention of each collection: whole date folders whose period
- * ended before `now - days`, judged from the folder names alone. A collection's days are the smallest of
- * `options.days`, its deployment's `retention_days` and its datastore's `retention_days`; a collection with
- * none is kept whole. Works on local, Azure Blob and S3 datastores alike; appends one audit entry when it deleted.
+ * Deletes the time partitions older than the retention of each collection, destination copies in file datastores
+ * included: whole date folders whose period ended before `now - days`, judged from the folder names alone. A
+ * collection's days are the smallest of `options.days`, its deployment's `retention_days` and its datastore's
+ * `retention_days`; a collection with none is kept whole. Works on local, Azure Blob and S3 datastores alike;
+ * appends one audit entry when it deleted. A copy in a NATS stream is listed with a note (its `max_age` rules).
  */
 export async function applyRetention(
   ws: Workspace,
@@ -101,12 +104,18 @@ export async function applyRetention(
       });
     }
   }
+  const streams = (await streamCopies(ws)).map((c) => ({
+    uri: c.uri,
+    datastore: c.datastore,
+    note: `a NATS JetStream stream keeps messages for its max_age, not by retention_days: set it with nats stream edit ${streamName(ws, c.datastore)} --max-age`,
+  }));
   const result: RetentionResult = {
     dryRun: options.dryRun === true,
     collections,
     removed,
     files: removed.reduce((n, p) => n + p.files, 0),
     bytes: removed.reduce((n, p) => n + p.bytes, 0),
+    streams,
   };
   if (!options.dryRun && removed.length > 0) {
     await appendAudit(ws, {
@@ -152,4 +161,9 @@ async function sizeOf(storage: Storage, dir: string): Promise<{ files: number; b
     }
   }
   return { files, bytes };
+}
+
+function streamName(ws: Workspace, datastore: string): string {
+  const config = ws.datastores.get(datastore);
+  return config?.type === 'nats' ? config.stream : datastore;
 }

@@ -9,6 +9,7 @@ export {
   listDataAssetVersions,
   registerDataAsset,
 } from './data-assets.js';
+export { COPIES_DIR, type CopyRecord, listCopies, recordCopy } from './datastore/copies.js';
 export { CopyChannel, type DestinationStats } from './datastore/copy-channel.js';
 export { DESTINATION_METRICS } from './datastore/destination-metrics.js';
 export { type DestinationSnapshot, destinationStats, FanOutSink } from './datastore/fan-out-sink.js';

@@ -150,7 +150,7 @@ describe('spool delivery', () => {
     await deadUnit(dir, path, 250, '{"seq":1}\n{"seq":2}\n');
     /** A stream: messages in, no file length; like JetStream it removes a message id it saw already. */
     const stream = new (class extends MemoryStore {
-      override readonly stream = true;
+      readonly stream = true;
       readonly messages: string[] = [];
       override async length(): Promise<number> {
         return 0;

@@ -15,7 +15,7 @@ export function registerForget(program: Command): void {
   program
     .command('forget')
     .description(
-      'erase events everywhere: every collection on every datastore is rewritten without them (atomically), their stored payloads are deleted, and the workspace audit log (audit.jsonl) records what was done',
+      'erase events everywhere: every collection on every datastore, destination copies included, is rewritten without them (atomically), their stored payloads are deleted, their messages in NATS streams that destinations copied to are deleted, and the workspace audit log (audit.jsonl) records what was done',
     )
     .option(
       '--correlation-id <id...>',
@@ -59,6 +59,18 @@ export function registerForget(program: Command): void {
       }
       for (const p of result.payloadFiles)
         process.stdout.write(`${p}: payload ${result.dryRun ? 'to delete' : 'deleted'}\n`);
+      for (const x of result.streams) {
+        if (x.error) {
+          process.stderr.write(
+            `error: stream ${x.description} (datastore ${x.datastore}) NOT searched, nothing erased from it: ${x.error}\n`,
+          );
+          process.exitCode = 1;
+        } else {
+          process.stdout.write(
+            `${x.description} (NATS stream, datastore ${x.datastore}): ${x.removed} message(s) ${result.dryRun ? 'to delete' : 'deleted'} of ${x.scanned}; consumers that already received them keep their copies\n`,
+          );
+        }
+      }
       const verb = result.dryRun ? 'would erase' : 'erased';
       process.stdout.write(
         `${verb} ${result.events} event(s) in ${result.files.length} file(s)${result.auditLog ? `; audit: ${result.auditLog}` : ''}\n`,

@@ -47,6 +47,7 @@ export function registerRetention(program: Command): void {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
+      for (const x of result.streams) process.stdout.write(`${x.uri}: not deleted: ${x.note}\n`);
       if (result.collections.length === 0 && flags.days === undefined) {
         process.stdout.write(
           'no collection has a retention: set data_collector.retention_days (with -f), a datastore retention_days, or --days\n',

@@ -44,6 +44,8 @@ export interface CopyChannelOptions {
 interface Item {
   readonly batch: FileBatch;
   readonly stats: DestinationStats;
+  /** Settles before the batch is written (the copy's registration in the workspace; it reports its own error). */
+  readonly ready: Promise<void> | undefined;
 }
 
 const DROP_REPORT_INTERVAL_MS = 60_000;
@@ -73,7 +75,7 @@ export class CopyChannel {
   ) {}
 
   /** Copies the batch's bytes (the queue reuses them once its own write settles) and returns at once. */
-  push(batch: FileBatch, path: string, stats: DestinationStats): void {
+  push(batch: FileBatch, path: string, stats: DestinationStats, ready?: Promise<void>): void {
     if (batch.bytes === 0) return;
     if (this.closed || this.bytes + batch.bytes > this.o.maxQueueBytes) {
       this.drop(stats, batch.events, this.closed);
@@ -94,7 +96,7 @@ export class CopyChannel {
       periodEnd: batch.periodEnd,
       payloads: [],
     };
-    this.items.push({ batch: copy, stats });
+    this.items.push({ batch: copy, stats, ready });
     this.bytes += copy.bytes;
     stats.queuedEvents += copy.events;
     stats.queuedBytes += copy.bytes;
@@ -149,6 +151,7 @@ export class CopyChannel {
   private async pump(): Promise<void> {
     while (this.items.length > 0) {
       const it = this.items[0]!;
+      if (it.ready) await it.ready;
       const [r, tries] = await this.writeOne(it);
       // flushSync or close may have taken the head already.
       if (this.items[0] === it) {

@@ -29,6 +29,8 @@ export interface CopyTarget {
   /** The collection's folder in the copy's datastore (where {@link FanOutSink}'s `from` folder maps to). */
   readonly folder: string;
   readonly stats: DestinationStats;
+  /** Records the copy in the workspace (copies.ts), once, before its first write: forget and retention find it there. */
+  readonly record?: () => Promise<void>;
 }
 
 /**
@@ -42,6 +44,8 @@ export class FanOutSink implements Sink {
   readonly description: string;
   /** Batches already handed to the copies, while the queue may still retry its primary write. */
   private readonly copied = new WeakSet<FileBatch>();
+  /** Each copy's registration, started by its first batch (the channel writes only after it). */
+  private readonly recorded = new Map<CopyTarget, Promise<void>>();
 
   constructor(
     private readonly primary: Sink,
@@ -63,7 +67,7 @@ export class FanOutSink implements Sink {
     if (!this.copied.has(batch)) {
       // At exit: what waits in each channel first, so a copy keeps the order of its lines.
       for (const c of this.copies) {
-        c.channel.push(batch, this.pathIn(c, batch), c.stats);
+        c.channel.push(batch, this.pathIn(c, batch), c.stats, this.recordOf(c));
         c.channel.flushSync();
       }
       this.copied.add(batch);
@@ -100,7 +104,17 @@ export class FanOutSink implements Sink {
   private copy(batch: FileBatch): void {
     if (this.copied.has(batch)) return;
     this.copied.add(batch);
-    for (const c of this.copies) c.channel.push(batch, this.pathIn(c, batch), c.stats);
+    for (const c of this.copies) c.channel.push(batch, this.pathIn(c, batch), c.stats, this.recordOf(c));
+  }
+
+  private recordOf(c: CopyTarget): Promise<void> | undefined {
+    if (!c.record) return undefined;
+    let p = this.recorded.get(c);
+    if (!p) {
+      p = c.record();
+      this.recorded.set(c, p);
+    }
+    return p;
   }
 
   private pathIn(c: CopyTarget, batch: FileBatch): string {

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { recordCopy } from '../datastore/copies.js';
 import { CopyChannel, type CopyChannelOptions } from '../datastore/copy-channel.js';
 import { type CopyTarget, type DestinationSnapshot, FanOutSink } from '../datastore/fan-out-sink.js';
 import { LocalFileSink } from '../datastore/local-file-sink.js';
@@ -113,10 +114,14 @@ export class Targets {
       channel = new CopyChannel(sink, { ...ctx.copies, onError: (err) => ctx.cloud.onError?.(err) });
       this.channels.set(sink, channel);
     }
+    const record = { uri: stats.destination, datastore: loc.datastore, type: loc.config.type };
+    const names = { endpoint: ctx.endpoint, deployment: ctx.deploymentName, collection: name };
     return {
       channel,
       folder,
       stats,
+      record: () =>
+        recordCopy(ctx.workspace, { ...record, ...names }).catch((err: Error) => ctx.cloud.onError?.(err)),
       ...(loc.config.type === 'nats' ? { maxDataBytes: natsMaxDataBytes(loc.config) } : {}),
     };
   }
