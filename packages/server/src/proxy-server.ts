@@ -166,8 +166,10 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       if (resCapture.overflowed)
         warnCollect(new Error(`a response body over ${maxCapture} bytes was not collected`), 'response');
       const requestType = x.req.headers['content-type'];
-      // With model-io on, each body is decoded and parsed once, for both payload logging and the rows.
-      const request = modelIo && parseBody(reqCapture.bytes());
+      // With model-io on, each body is decoded and parsed once, for both payload logging and the rows; an
+      // exchange sampling_rate leaves out of the rows is not parsed for them (payload logging reads its own).
+      const rows = modelIo?.wants(x.correlation.id) === true;
+      const request = rows ? parseBody(reqCapture.bytes()) : undefined;
       const reuse = (p: ParsedBody | undefined, type: string | undefined) =>
         p?.json === true && bodyKind(type) === 'json';
       const stream = x.stream?.finish({
@@ -183,17 +185,15 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
       let responseType = x.responseType;
       if (stream?.json !== undefined) {
         // An event stream is collected as JSON: the assembled completion, or the list of its events.
-        response = modelIo && {
-          text: stream.json,
-          json: stream.completion !== undefined,
-          value: stream.completion,
-        };
+        response = rows
+          ? { text: stream.json, json: stream.completion !== undefined, value: stream.completion }
+          : undefined;
         responseBody = stream.json;
         responseType = stream.contentType;
       } else {
         const bytes = stream ? stream.body : resCapture.bytes();
         // A truncated body gives no rows, as one over --max-capture-bytes.
-        response = modelIo && parseBody(stream?.status === 'truncated' ? undefined : bytes);
+        response = rows ? parseBody(stream?.status === 'truncated' ? undefined : bytes) : undefined;
         responseBody = reuse(response, responseType) ? response!.text : bytes;
       }
       payloads.log({
@@ -210,20 +210,22 @@ export function createProxyServer(options: ProxyOptions): ProxyServer {
         responseExtensions: stream?.extensions,
       });
       // After the client's answer (the rows are made on a later turn of the event loop).
-      modelIo?.observe({
-        correlation: x.correlation,
-        path: x.url,
-        status: x.status,
-        request,
-        response,
-        binary: x.binaryBody || x.req.headers['inference-header-content-length'] !== undefined,
-        aborted: x.aborted,
-        authorization: x.req.headers.authorization,
-        timing: {
-          ttftMs: x.firstByte === 0n ? undefined : Number(x.firstByte - x.started) / 1e6,
-          durationMs: Number(ended - x.started) / 1e6,
-        },
-      });
+      if (rows)
+        modelIo!.observe({
+          wanted: true,
+          correlation: x.correlation,
+          path: x.url,
+          status: x.status,
+          request,
+          response,
+          binary: x.binaryBody || x.req.headers['inference-header-content-length'] !== undefined,
+          aborted: x.aborted,
+          authorization: x.req.headers.authorization,
+          timing: {
+            ttftMs: x.firstByte === 0n ? undefined : Number(x.firstByte - x.started) / 1e6,
+            durationMs: Number(ended - x.started) / 1e6,
+          },
+        });
     }
   };
   const fail = (x: ProxyExchange, e: Error & { code?: string }) => {
@@ -518,7 +520,8 @@ function forwardHeaders(
 ): Record<string, string | string[]> {
   const dropped = connectionTokens(incoming.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name)) continue;
     out[name] = value;
   }
@@ -551,8 +554,12 @@ function responseHeaders(raw: readonly (Buffer | string)[]): Record<string, stri
   return out;
 }
 
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (start: number, end: number) => string })
+  .latin1Slice;
+
 function latin1(v: Buffer | string): string {
-  return typeof v === 'string' ? v : v.toString('latin1');
+  // Buffer's own latin1Slice: toString('latin1') without its argument checks and encoding lookup (per header).
+  return typeof v === 'string' ? v : latin1Slice.call(v, 0, v.length);
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
@@ -560,11 +567,20 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 const NO_TOKENS: ReadonlySet<string> = new Set();
+/** The token sets of the Connection values seen (nearly always `keep-alive` or `close`), so each request reuses one. */
+const tokenSets = new Map<string, ReadonlySet<string>>();
 
 function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
   if (!value) return NO_TOKENS;
   const text = Array.isArray(value) ? value.join(',') : value;
-  return new Set(text.split(',').map((t) => t.trim().toLowerCase()));
+  let tokens = tokenSets.get(text);
+  if (tokens === undefined) {
+    tokens = new Set(text.split(',').map((t) => t.trim().toLowerCase()));
+    // Values come from clients: a bounded cache.
+    if (tokenSets.size >= 64) tokenSets.clear();
+    tokenSets.set(text, tokens);
+  }
+  return tokens;
 }
 
 async function admin(url: string, res: ServerResponse, metrics: ServerMetrics): Promise<void> {

@@ -58,6 +58,8 @@ export interface ModelIoExchange {
   readonly authorization?: string;
   /** Time to the answer's first body byte and to its end (OpenAI-compatible rows report them). */
   readonly timing?: ExchangeTiming;
+  /** {@link ModelIo.wants} already said yes for this exchange (sampling is not asked again). */
+  readonly wanted?: boolean;
 }
 
 export interface ModelIoOptions {
@@ -136,6 +138,20 @@ export class ModelIo {
     return this.inputs !== undefined || this.outputs !== undefined;
   }
 
+  /**
+   * Whether an exchange with this correlation id gives rows at all: `sampling_rate` keeps the id in either
+   * collection. The proxy asks before it reads the bodies, so a refused exchange is not parsed for rows (and its
+   * refusal is counted once, as collect() counts it). Never throws: a failing collection answers yes, and the
+   * exchange's skip is counted when it is read.
+   */
+  wants(correlationId: string): boolean {
+    try {
+      return this.sampledIn(correlationId);
+    } catch {
+      return true;
+    }
+  }
+
   /** Takes one finished exchange; the work runs on a later turn of the event loop. Never throws. */
   observe(x: ModelIoExchange): void {
     this.active++;
@@ -169,7 +185,7 @@ export class ModelIo {
   private active = 0;
 
   private extract(x: ModelIoExchange): Promise<void> | undefined {
-    if (!this.sampledIn(x.correlation.id)) return undefined;
+    if (x.wanted !== true && !this.sampledIn(x.correlation.id)) return undefined;
     if (x.request === undefined) throw new ModelIoSkip('body_too_large', 'the request body was not kept');
     if (x.binary) throw new ModelIoSkip('binary_extension', 'Inference-Header-Content-Length is set');
     if (x.aborted) throw new ModelIoSkip('aborted', 'the client went away before its answer was complete');
