@@ -28,6 +28,11 @@ const benches = [
     what: 'mdc proxy turning 10-row Open Inference Protocol requests into model_inputs/model_outputs rows vs request/response only (target >= 0.9)',
   },
   {
+    name: 'nginx',
+    script: 'packages/server/bench/proxy-nginx-bench.mjs',
+    what: 'mdc proxy collecting request/response vs nginx (keepalive upstream) in front of the same model server, next to a bare Node proxy and mdc proxy collecting nothing (target >= 0.8x nginx req/s, p99 <= 1.5x)',
+  },
+  {
     name: 'stream',
     script: 'packages/server/bench/stream-bench.mjs',
     what: 'OpenAI-compatible streams through mdc proxy vs direct: first byte p50 (target within 2 ms) and tokens/s at 64 concurrent streams (target >= 0.95)',
