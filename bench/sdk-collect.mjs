@@ -90,6 +90,18 @@ function mainThreadCpuMs() {
   }
 }
 
+/** The floor of any JSON logger of these rows: JSON.stringify of the rows alone, kept nowhere (main-thread CPU). */
+async function benchStringify(_dir, rows, calls) {
+  let bytes = 0;
+  const loop0 = mainThreadCpuMs();
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i += CHUNK) {
+    for (let j = 0; j < CHUNK && i + j < calls; j++) bytes += JSON.stringify(rows).length;
+    await tick();
+  }
+  return { total: performance.now() - t0, loopMs: mainThreadCpuMs() - loop0, bytes };
+}
+
 async function benchMdc(dir, rows, calls) {
   const runtime = new DataCollectorRuntime({
     workspace: dir,
@@ -134,7 +146,7 @@ export async function runCollectBench({ rounds = 5, scale = 1 } = {}) {
     [10, Math.round(30_000 * scale)],
   ]) {
     const rows = rowsOf(rowCount);
-    const runs = { raw: [], pino: [], mdc: [] };
+    const runs = { raw: [], pino: [], mdc: [], stringify: [] };
     const vsRaw = [];
     const vsPino = [];
     for (let r = 0; r < rounds; r++) {
@@ -142,6 +154,7 @@ export async function runCollectBench({ rounds = 5, scale = 1 } = {}) {
         ['raw', benchRaw],
         ['pino', benchPino],
         ['mdc', benchMdc],
+        ['stringify', benchStringify],
       ];
       if (r % 2) order.reverse();
       const round = {};
@@ -165,6 +178,7 @@ export async function runCollectBench({ rounds = 5, scale = 1 } = {}) {
       mdcUsPerEvent: usPer('mdc'),
       mdcEventsPerSec: calls / (median(runs.mdc.map((x) => x.total)) / 1000),
       mdcEventLoopUsPerCollect: median(runs.mdc.map((x) => (x.loopMs * 1000) / calls)),
+      stringifyUsPerCall: median(runs.stringify.map((x) => (x.loopMs * 1000) / calls)),
       costVsRaw: median(vsRaw),
       throughputVsPino: median(vsPino),
       costVsRawRounds: vsRaw,
@@ -179,12 +193,12 @@ export function printCollectBench(results) {
     `\n## collect() to file (23-column credit-default row), medians of ${results[0]?.rounds} alternating rounds`,
   );
   console.log(
-    'rows/call | mdc µs/event | raw µs/event | pino µs/event | mdc events/s | event-loop µs/collect (target ≤3 for 1 row) | mdc/raw cost (target ≤1.3) | mdc/pino throughput (target ≥2)',
+    'rows/call | mdc µs/event | raw µs/event | pino µs/event | mdc events/s | event-loop µs/collect (target ≤3 for 1 row) | floor: JSON.stringify(rows) alone, µs | mdc/raw cost (target ≤1.3) | mdc/pino throughput (target ≥2)',
   );
   const range = (xs) => `${Math.min(...xs).toFixed(2)}..${Math.max(...xs).toFixed(2)}`;
   for (const r of results) {
     console.log(
-      `${r.rows} | ${r.mdcUsPerEvent.toFixed(2)} | ${r.rawUsPerEvent.toFixed(2)} | ${r.pinoUsPerEvent.toFixed(2)} | ${Math.round(r.mdcEventsPerSec)} | ${r.mdcEventLoopUsPerCollect.toFixed(2)} | ${r.costVsRaw.toFixed(2)}× (${range(r.costVsRawRounds)}) | ${r.throughputVsPino.toFixed(2)}× (${range(r.throughputVsPinoRounds)})`,
+      `${r.rows} | ${r.mdcUsPerEvent.toFixed(2)} | ${r.rawUsPerEvent.toFixed(2)} | ${r.pinoUsPerEvent.toFixed(2)} | ${Math.round(r.mdcEventsPerSec)} | ${r.mdcEventLoopUsPerCollect.toFixed(2)} | ${r.stringifyUsPerCall.toFixed(2)} | ${r.costVsRaw.toFixed(2)}× (${range(r.costVsRawRounds)}) | ${r.throughputVsPino.toFixed(2)}× (${range(r.throughputVsPinoRounds)})`,
     );
   }
 }
