@@ -527,7 +527,10 @@ test('mdc sidecar: bad posts get coded 4xx and are counted; good ones are stored
     taken.stderr,
     new RegExp(`^error MDC_LISTEN_FAILED: cannot listen on 127\\.0\\.0\\.1:${port}`, 'm'),
   );
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  // runCli blocked this process for seconds: the pooled keep-alive socket may have been closed by the sidecar in
+  // the meantime without this process noticing yet, so the first request may find it gone ("other side closed").
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const metrics = await (await fetch(metricsUrl).catch(() => fetch(metricsUrl))).text();
   assert.match(metrics, /mdc_sidecar_posts_total\{outcome="accepted"\} 2/);
   assert.match(metrics, /mdc_sidecar_posts_total\{outcome="MDC_BAD_EVENT_HEADER"\} 3/);
   assert.match(metrics, /mdc_sidecar_posts_total\{outcome="MDC_PAYLOAD_TOO_LARGE"\} 1/);
