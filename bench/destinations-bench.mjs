@@ -4,7 +4,7 @@
 // the set-ups and the medians are printed, because other processes share the CPU.
 // Needs Debian's nats-server (.ci/run installs it). Run after `npm run build`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,13 @@ function setup(name, extra) {
   return { runtime, collector: new Collector({ name: 'model_inputs', runtime, onError: () => {} }) };
 }
 
+/** CPU ms of this process's main thread (the event loop) so far: /proc/self/task/<pid>/stat, in clock ticks (10 ms). */
+function mainThreadCpuMs() {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** One connection for the counts, opened before any round: a round measures the collector, not its checks. */
 let jsm;
 let countConn;
@@ -103,6 +110,7 @@ async function round(kind, n, nats) {
   const before = kind === 'local+nats' ? await streamCount(nats.url, nats.stream) : 0;
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   let inCollect = 0;
   let sent = 0;
   const perTick = RATE / 100;
@@ -117,10 +125,12 @@ async function round(kind, n, nats) {
   if (kind === 'local+nats') await waitStream(nats.url, nats.stream, before + sent);
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
+  const main = mainThreadCpuMs() - main0;
   await runtime.shutdown();
   return {
     active: (elu.active / sent) * 1000,
     cpu: ((cpu.user + cpu.system) / 1000 / sent) * 1000,
+    main: (main / sent) * 1000,
     collect: (inCollect / sent) * 1000,
   };
 }
@@ -162,31 +172,37 @@ export async function destinationsBench() {
       'destinations (nats-server one node, file storage; other sessions share the CPU: medians of alternating rounds):',
     );
     const tp = { local: [], nats: [] };
-    for (let i = 0; i < 3; i++) {
+    // DEST_BENCH_KINDS=local+nats (for a profile) runs only those rounds and skips the throughput part.
+    const only = process.env.DEST_BENCH_KINDS?.split(',');
+    for (let i = 0; i < (only ? 0 : 3); i++) {
       tp.local.push(await throughput('local', nats));
       tp.nats.push(await throughput('nats', nats));
     }
-    console.log(
-      `  events/s, ${THROUGHPUT_EVENTS} events as fast as collect() takes them, until stored: local datastore ${Math.round(median(tp.local))}; local + a JetStream copy, until the stream acknowledged all ${Math.round(median(tp.nats))} (ratio ${(median(tp.nats) / median(tp.local)).toFixed(2)})`,
-    );
-    const kinds = ['local', 'local+local', 'local+nats'];
-    const r = Object.fromEntries(kinds.map((k) => [k, { active: [], cpu: [], collect: [] }]));
+    if (!only)
+      console.log(
+        `  events/s, ${THROUGHPUT_EVENTS} events as fast as collect() takes them, until stored: local datastore ${Math.round(median(tp.local))}; local + a JetStream copy, until the stream acknowledged all ${Math.round(median(tp.nats))} (ratio ${(median(tp.nats) / median(tp.local)).toFixed(2)})`,
+      );
+    const kinds = only ?? ['local', 'local+local', 'local+nats'];
+    const r = Object.fromEntries(kinds.map((k) => [k, { active: [], cpu: [], main: [], collect: [] }]));
     for (let i = 0; i < ROUNDS; i++) {
       for (const k of kinds) {
         const x = await round(k, `${i}-${k.replace('+', '-')}`, nats);
         r[k].active.push(x.active);
         r[k].cpu.push(x.cpu);
+        r[k].main.push(x.main);
         r[k].collect.push(x.collect);
       }
     }
-    const base = r.local;
+    const base = r[kinds[0]];
     for (const k of kinds) {
       const a = median(r[k].active);
       const c = median(r[k].collect);
       const u = median(r[k].cpu);
+      const m = median(r[k].main);
       console.log(
-        `  ${k.padEnd(12)} ${RATE} events/s: event loop ${a.toFixed(1)} ms active per 1000 events (x${(a / median(base.active)).toFixed(2)}), process CPU ${u.toFixed(1)} ms (x${(u / median(base.cpu)).toFixed(2)}), inside collect() ${c.toFixed(2)} ms per 1000 (x${(c / median(base.collect)).toFixed(2)})`,
+        `  ${k.padEnd(12)} ${RATE} events/s: event loop ${a.toFixed(1)} ms active per 1000 events (x${(a / median(base.active)).toFixed(2)}), main-thread CPU ${m.toFixed(1)} ms (x${(m / median(base.main)).toFixed(2)}), process CPU ${u.toFixed(1)} ms (x${(u / median(base.cpu)).toFixed(2)}), inside collect() ${c.toFixed(2)} ms per 1000 (x${(c / median(base.collect)).toFixed(2)})`,
       );
+      if (process.env.DEST_BENCH_RAW) console.log(`    rounds: ${JSON.stringify(r[k])}`);
     }
     console.log(
       '  target: a second destination adds <= 10 % to collect() (one encoding, the same bytes to every writer)',

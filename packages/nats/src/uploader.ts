@@ -140,18 +140,18 @@ export class NatsUploader implements Uploader {
     const subject = subjectOf(this.config, path);
     const id = ++this.ranges;
     const w = this.thread();
-    // A copy the thread owns: the spool reuses its buffers.
-    const copy = new Uint8Array(body);
+    const bytes = body.byteLength;
     try {
       await new Promise<void>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
         w.ref();
-        w.postMessage({ id, subject, body: copy }, [copy.buffer]);
+        // Moved, not copied: the body is the uploader's (see Uploader.write); a pooled buffer is cloned instead.
+        w.postMessage({ id, subject, body }, [body.buffer as ArrayBuffer]);
       });
     } catch (err) {
       throw this.fail(`publish to ${subject}`, err);
     }
-    this.lengths.set(path, Math.max(this.lengths.get(path) ?? 0, offset + body.byteLength));
+    this.lengths.set(path, Math.max(this.lengths.get(path) ?? 0, offset + bytes));
   }
 
   /** Raw payloads go to the collection's `data.path` datastore; a stream holds only event lines. */

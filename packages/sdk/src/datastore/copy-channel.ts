@@ -81,15 +81,9 @@ export class CopyChannel {
       this.drop(stats, batch.events, this.closed);
       return;
     }
-    const body = Buffer.allocUnsafe(batch.bytes);
-    let at = 0;
-    for (const c of batch.chunks) {
-      body.set(c, at);
-      at += c.byteLength;
-    }
     const copy: FileBatch = {
       path,
-      chunks: [body],
+      chunks: copySlabs(batch.chunks, batch.bytes),
       bytes: batch.bytes,
       events: batch.events,
       collection: batch.collection,
@@ -143,7 +137,10 @@ export class CopyChannel {
     if (this.closed) return;
     this.closed = true;
     const rest = this.running ? this.items.splice(1) : this.items.splice(0);
-    for (const it of rest) this.unqueue(it);
+    for (const it of rest) {
+      this.unqueue(it);
+      releaseSlabs(it.batch.chunks);
+    }
     for (const it of rest) this.drop(it.stats, it.batch.events, true);
     this.wake();
   }
@@ -201,6 +198,7 @@ export class CopyChannel {
 
   private settle(it: Item, r: FileResult, tries: number): void {
     this.unqueue(it);
+    releaseSlabs(it.batch.chunks);
     const s = it.stats;
     const dropped = Math.min(r.dropped, it.batch.events);
     s.written += it.batch.events - dropped;
@@ -242,6 +240,42 @@ export class CopyChannel {
     const w = this.waiters;
     this.waiters = [];
     for (const r of w) r();
+  }
+}
+
+const SLAB_BYTES = 64 * 1024;
+/** Copies reuse memory already touched: a fresh buffer per batch costs a page fault per 4 KiB (see docs/performance.md). */
+const slabPool: Buffer[] = [];
+const POOL_SLABS = 64;
+
+/** The batch's bytes copied into pooled 64 KiB slabs (a line may span two: writers take the chunks in order). */
+function copySlabs(chunks: readonly Uint8Array[], bytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  let slab: Buffer | undefined;
+  let at = 0;
+  for (const c of chunks) {
+    let from = 0;
+    while (from < c.byteLength) {
+      if (!slab || at === slab.length) {
+        if (slab) out.push(slab);
+        slab = slabPool.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+        at = 0;
+      }
+      const n = Math.min(c.byteLength - from, slab.length - at);
+      slab.set(c.subarray(from, from + n), at);
+      from += n;
+      at += n;
+    }
+  }
+  if (slab) out.push(at === slab.length ? slab : slab.subarray(0, at));
+  return bytes === 0 ? [] : out;
+}
+
+/** Gives a settled copy's slabs back to the pool. */
+function releaseSlabs(chunks: readonly Uint8Array[]): void {
+  for (const c of chunks) {
+    if (slabPool.length >= POOL_SLABS || c.buffer.byteLength !== SLAB_BYTES) continue;
+    slabPool.push(Buffer.from(c.buffer, 0, SLAB_BYTES));
   }
 }
 

@@ -238,6 +238,10 @@ export class Delivery {
     while (f.delivered! < f.size) {
       const from: number = f.delivered!;
       const body = await this.log.readChunk(f, from, Math.min(f.size, from + up.maxWriteBytes));
+      // Measured before the write: the body is the uploader's from then on (it may move it to a thread).
+      const bytes = body.byteLength;
+      // Newlines sent, because the log keeps no per-line index (a line split over two writes counts once).
+      const lines = countLines(body);
       try {
         await up.write(f.remotePath, f.start! + from, body);
       } catch (err) {
@@ -250,11 +254,10 @@ export class Delivery {
         }
         throw err;
       }
-      f.delivered = from + body.byteLength;
+      f.delivered = from + bytes;
       this.counters.uploads++;
-      this.counters.deliveredBytes += body.byteLength;
-      // Newlines sent, because the log keeps no per-line index (a line split over two writes counts once).
-      this.counters.deliveredEvents += countLines(body);
+      this.counters.deliveredBytes += bytes;
+      this.counters.deliveredEvents += lines;
     }
     if (f.delivered === f.size) f.pendingSince = undefined;
     if (f.retained) {

@@ -277,7 +277,8 @@ export class SpoolLog {
   /** Bytes `[from, to)` of a spool file (fewer if it is shorter). */
   async readRange(f: SpoolFile, from: number, to: number): Promise<Buffer> {
     f.fh ??= await this.openAppend(f.file);
-    const buf = Buffer.allocUnsafe(to - from);
+    // Memory of its own (never the shared pool): an uploader may move it to a thread (Uploader.write).
+    const buf = Buffer.allocUnsafeSlow(to - from);
     let done = 0;
     while (done < buf.length) {
       const { bytesRead } = await f.fh.read(buf, done, buf.length - done, from + done);

@@ -28,7 +28,8 @@ export interface Uploader {
   /**
    * Stores `body` at `[offset, offset + body.length)` of `path`. Idempotent: repeating a write that already
    * landed succeeds without storing the bytes twice. Throws UploadConflictError when the stored file is
-   * neither `offset` nor `offset + body.length` long.
+   * neither `offset` nor `offset + body.length` long. `body` is the uploader's from the call on (the spool reads
+   * each range into memory of its own and never looks at it again): it may move it to a thread.
    */
   write(path: string, offset: number, body: Uint8Array): Promise<void>;
   /** Stores a whole object (a `datainblob` payload). Idempotent by nature. */
