@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // npm run bench -- nginx: `mdc proxy` collecting request/response vs nginx in front of the same model server
-// (issue 18: req/s >= 0.8x nginx's, p99 <= 1.5x nginx's). Four proxies of one Node model server, each loaded in
+// (issue 18: req/s >= 0.8x nginx's, p99 <= 1.5x nginx's). Four proxies of one Node model server, and the server itself, each loaded in
 // turn by autocannon (32 connections, the order rotating every round; a figure is the median of the rounds):
 // - nginx (Debian's /usr/sbin/nginx, started here with a config of its own in a temporary prefix: one worker,
 //   a keepalive upstream, `proxy_http_version 1.1`, its default access log), when installed;
 // - a bare Node proxy (node:http in, an undici dispatch out, nothing rewritten, checked or collected): the
 //   floor of any proxy written in Node on this machine;
 // - mdc proxy with collection off (a YAML with request/response disabled): the proxy's own work;
-// - mdc proxy collecting request and response (the row the target is about).
+// - mdc proxy collecting request and response (the row the target is about);
+// - the model server called directly, for the ceiling that autocannon and the model server set on their core.
 // The proxies (nginx with its worker) are pinned with taskset to core 0; autocannon and the model server to
 // the other core(s). Beside req/s and p99, each proxy's CPU per request (all its processes and threads, from
 // /proc) and its share of core 0: a proxy that does not fill core 0 is held back by the load generator, and
@@ -285,7 +286,11 @@ const off = await mdcProxy('off', false, target.url);
 servers.off = { ...off, pids: [off.child.pid] };
 const logging = await mdcProxy('logging', true, target.url);
 servers.logging = { ...logging, pids: [logging.child.pid] };
+// The model server called directly: the most autocannon and the model server give on their core, which caps
+// what any proxy can show in req/s (its busy figure is the model server's core).
+servers.direct = { ...target, pids: [target.child.pid] };
 const WHAT = {
+  direct: 'direct (no proxy)',
   nginx: 'nginx, keepalive upstream',
   bare: 'bare Node proxy (floor)',
   off: 'mdc proxy, collection off',
@@ -317,7 +322,7 @@ for (let i = 0; i < rounds; i++) {
     ratios[k].cpu.push(round[k].cpuUs / round[base].cpuUs);
   }
 }
-for (const s of Object.values(servers)) await stopServer(s);
+for (const [k, s] of Object.entries(servers)) if (k !== 'direct') await stopServer(s);
 await stopServer(target);
 
 const med = (k, f) => median(runs[k].map((r) => r[f]));
@@ -342,9 +347,9 @@ if (profileDir)
 const result = {};
 for (const k of names) {
   const rps = med(k, 'rps');
-  const line = `  ${WHAT[k].padEnd(28)} ${String(Math.round(rps)).padStart(6)} req/s  p50 ${med(k, 'p50').toFixed(1).padStart(5)} ms  p99 ${med(k, 'p99').toFixed(1).padStart(5)} ms  ${String(Math.round(med(k, 'cpuUs'))).padStart(4)} us CPU/request  core 0 busy ${Math.round(med(k, 'busy') * 100)} %`;
+  const line = `  ${WHAT[k].padEnd(28)} ${String(Math.round(rps)).padStart(6)} req/s  p50 ${med(k, 'p50').toFixed(1).padStart(5)} ms  p99 ${med(k, 'p99').toFixed(1).padStart(5)} ms  ${String(Math.round(med(k, 'cpuUs'))).padStart(4)} us CPU/request  ${k === 'direct' ? 'model server' : 'core 0'} busy ${Math.round(med(k, 'busy') * 100)} %`;
   const vs =
-    k === base
+    k === base || k === 'direct'
       ? ''
       : `\n      vs ${base}: req/s ${median(ratios[k].rps).toFixed(3)}x (rounds ${spread(ratios[k].rps)}), p99 ${median(ratios[k].p99).toFixed(2)}x (rounds ${spread(ratios[k].p99)}), CPU/request ${median(ratios[k].cpu).toFixed(2)}x`;
   console.log(line + vs);
@@ -354,11 +359,12 @@ for (const k of names) {
     p99Ms: med(k, 'p99'),
     cpuUsPerRequest: med(k, 'cpuUs'),
     busy: med(k, 'busy'),
-    ...(k !== base && {
-      rpsRatio: median(ratios[k].rps),
-      p99Ratio: median(ratios[k].p99),
-      cpuRatio: median(ratios[k].cpu),
-    }),
+    ...(k !== base &&
+      k !== 'direct' && {
+        rpsRatio: median(ratios[k].rps),
+        p99Ratio: median(ratios[k].p99),
+        cpuRatio: median(ratios[k].cpu),
+      }),
   };
 }
 if (servers.nginx) {
