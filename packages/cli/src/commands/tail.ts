@@ -1,17 +1,15 @@
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Storage } from '@model-data-collector/reader/internal';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   DATASTORE_PACKAGES,
   type DatastoreConfig,
   getDatastore,
-  localDatastoreRoot,
   MissingPackageError,
   openWorkspace,
   PathNotFoundError,
-  UsageError,
   type Workspace,
 } from 'model-data-collector/internal';
+import { loadReader } from './output-options.js';
 import { existingWorkspace } from './workspace-option.js';
 
 interface TailFlags {
@@ -23,15 +21,16 @@ interface TailFlags {
   lines: number;
 }
 
-/** How often a followed file is looked at for new lines. */
+/** How often a followed file is looked at for new lines: a local one, and one in a cloud datastore. */
 const POLL_MS = 250;
+const CLOUD_POLL_MS = 1000;
 
 /** `mdc tail COLLECTION [-f] [--datastore NAME]`: a collection's newest events, and with -f each one as it arrives. */
 export function registerTail(program: Command): void {
   program
     .command('tail')
     .description(
-      "a collection's newest events as they arrive: from a NATS datastore through an ephemeral consumer, from files by following the newest file",
+      "a collection's newest events as they arrive: from a NATS datastore through an ephemeral consumer, from files (local, Azure Blob, S3) by following the newest file",
     )
     .argument('<collection>', 'the collection (model_inputs, request, …)')
     .option('-f, --follow', 'keep printing events as they arrive (Ctrl-C stops)')
@@ -55,11 +54,7 @@ export function registerTail(program: Command): void {
       const out = printer(flags.format);
       try {
         if (config.type === 'nats') await tailNats(name, config, collection, flags, ac.signal, out);
-        else if (config.type === 'local') await tailFiles(ws, config, collection, flags, ac.signal, out);
-        else
-          throw new UsageError(
-            `mdc tail follows a local datastore's files or a NATS stream; datastore ${name} is ${config.type}: use mdc read`,
-          );
+        else await tailFiles(ws, name, collection, flags, ac.signal, out);
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -128,110 +123,109 @@ async function tailNats(
   }
 }
 
-/** The folders of a collection in a local datastore: `…/<endpoint>/<deployment>/<collection>`. */
-function collectionFolders(root: string, collection: string, flags: TailFlags): string[] {
+/** The folders of a collection in a datastore: `…/<endpoint>/<deployment>/<collection>`. */
+async function collectionFolders(storage: Storage, collection: string, flags: TailFlags): Promise<string[]> {
   const found: string[] = [];
-  const walk = (dir: string, depth: number, trail: string[]) => {
+  const walk = async (dir: string, depth: number, trail: string[]): Promise<void> => {
     if (depth > 8) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      if (!statSync(p, { throwIfNoEntry: false })?.isDirectory()) continue;
-      const t = [...trail, n];
+    for (const e of await storage.list(dir)) {
+      if (e.kind !== 'folder') continue;
+      const t = [...trail, e.name];
       if (
-        n === collection &&
+        e.name === collection &&
         t.length >= 3 &&
         (!flags.endpoint || t[t.length - 3] === flags.endpoint) &&
         (!flags.deployment || t[t.length - 2] === flags.deployment)
       ) {
-        found.push(p);
+        found.push(e.path);
         continue;
       }
-      if (/^[0-9]+$/.test(n)) continue; // date folders of another collection
-      walk(p, depth + 1, t);
+      if (/^[0-9]+$/.test(e.name)) continue; // date folders of another collection
+      await walk(e.path, depth + 1, t);
     }
   };
-  walk(root, 0, []);
+  await walk('', 0, []);
   return found;
 }
 
-/** The `.jsonl` file written last below the folders. */
-function newestFile(folders: readonly string[]): string | undefined {
-  let best: { path: string; mtime: number } | undefined;
-  const walk = (dir: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
+/**
+ * The `.jsonl` file written last below the folders: in each, the newest date folder at every level (names sort
+ * by time), then the file modified last there (one listing per level, so it stays cheap on a cloud store).
+ */
+async function newestFile(storage: Storage, folders: readonly string[]): Promise<string | undefined> {
+  let best: { path: string; modified: number; period: string } | undefined;
+  for (const folder of folders) {
+    let dir = folder;
+    let period = '';
+    for (;;) {
+      const entries = await storage.list(dir);
+      const dates = entries.filter((e) => e.kind === 'folder' && /^[0-9]+$/.test(e.name));
+      const files = entries.filter((e) => e.kind === 'file' && e.name.endsWith('.jsonl'));
+      for (const f of files) {
+        const modified = f.modifiedMs ?? 0;
+        if (!best || period > best.period || (period === best.period && modified > best.modified))
+          best = { path: f.path, modified, period };
+      }
+      if (dates.length === 0) break;
+      const last = dates[dates.length - 1]!;
+      dir = last.path;
+      period += `/${last.name.padStart(4, '0')}`;
     }
-    for (const n of names) {
-      const p = join(dir, n);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      if (st.isDirectory()) walk(p);
-      else if (n.endsWith('.jsonl') && (!best || st.mtimeMs > best.mtime))
-        best = { path: p, mtime: st.mtimeMs };
-    }
-  };
-  for (const f of folders) walk(f);
+  }
   return best?.path;
 }
 
 /** Bytes of `file` from `from` to its current end. */
-function readFrom(file: string, from: number): Buffer {
-  const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+async function readFrom(storage: Storage, file: string, from: number): Promise<Buffer> {
+  const size = (await storage.stat(file))?.size ?? 0;
   if (size <= from) return Buffer.alloc(0);
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(size - from);
-    const n = readSync(fd, buf, 0, buf.length, from);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
+  return Buffer.from(await storage.read(file, { start: from, end: size }));
 }
 
+/**
+ * Follows the newest file of a collection in a file datastore (local, Azure Blob, S3): the last lines, then, with
+ * -f, what is appended (a cloud datastore's files grow as the collector's spool uploads, every upload_interval_ms).
+ */
 async function tailFiles(
   ws: Workspace,
-  config: Extract<DatastoreConfig, { type: 'local' }>,
+  name: string,
   collection: string,
   flags: TailFlags,
   signal: AbortSignal,
   print: (line: string) => void,
 ): Promise<void> {
-  const root = localDatastoreRoot(ws, config);
-  let folders = collectionFolders(root, collection, flags);
+  const { datastoreStorage } = await loadReader();
+  const storage = datastoreStorage(ws, name);
+  const pollMs = getDatastore(ws, name).type === 'local' ? POLL_MS : CLOUD_POLL_MS;
+  let folders = await collectionFolders(storage, collection, flags);
   if (folders.length === 0 && !flags.follow)
-    throw new PathNotFoundError(`collection ${collection}`, `has no files in ${root}`);
-  let file = newestFile(folders);
+    throw new PathNotFoundError(`collection ${collection}`, `has no files in ${storage.description}`);
+  let file = await newestFile(storage, folders);
   let offset = 0;
   if (file) {
-    const text = readFrom(file, 0);
+    const text = await readFrom(storage, file, 0);
     const end = text.lastIndexOf(0x0a) + 1;
     const lines = text.subarray(0, end).toString('utf8').split('\n').filter(Boolean);
     for (const l of lines.slice(Math.max(0, lines.length - flags.lines))) print(l);
     offset = end;
   }
   while (flags.follow && !signal.aborted) {
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, pollMs));
+    if (signal.aborted) break;
+    let more: Buffer = Buffer.alloc(0);
     if (file) {
-      const more = readFrom(file, offset);
+      more = await readFrom(storage, file, offset);
       const end = more.lastIndexOf(0x0a) + 1;
       if (end > 0) {
         for (const l of more.subarray(0, end).toString('utf8').split('\n')) if (l) print(l);
         offset += end;
+        more = more.subarray(end);
       }
     }
     // A new period (or a new instance) starts a new file: follow the newest one from its start.
-    folders = collectionFolders(root, collection, flags);
-    const newest = newestFile(folders);
-    if (newest && newest !== file && (!file || readFrom(file, offset).length === 0)) {
+    folders = await collectionFolders(storage, collection, flags);
+    const newest = await newestFile(storage, folders);
+    if (newest && newest !== file && more.length === 0) {
       file = newest;
       offset = 0;
     }
