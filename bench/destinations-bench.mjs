@@ -1,7 +1,9 @@
 // Destinations and NATS JetStream (part of `npm run bench -- storage`): events/s into a one-node JetStream with
 // file storage vs into the local datastore, and what a second destination costs the collecting process's event
-// loop — a local copy, and a NATS copy (whose publishing runs on the same event loop). Rounds alternate between
-// the set-ups and the medians are printed, because other processes share the CPU.
+// loop — a local copy, and a NATS copy (published from a thread of its own). Rounds alternate between the set-ups
+// and the medians are printed, because other processes share the CPU. Main-thread CPU (/proc/self/task/<pid>/stat)
+// is what the event loop ran; its wall-clock active time also counts the time other threads and processes (the
+// publishing thread, nats-server, other work on the machine) held the core it was ready to run on.
 // Needs Debian's nats-server (.ci/run installs it). Run after `npm run build`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,6 +85,13 @@ function mainThreadCpuMs() {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** CPU ms the nats-server process used so far (its own /proc stat; 10 ms ticks). */
+function processCpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** One connection for the counts, opened before any round: a round measures the collector, not its checks. */
 let jsm;
 let countConn;
@@ -111,6 +120,7 @@ async function round(kind, n, nats) {
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
+  const server0 = processCpuMs(nats.pid);
   let inCollect = 0;
   let sent = 0;
   const perTick = RATE / 100;
@@ -126,11 +136,13 @@ async function round(kind, n, nats) {
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
   const main = mainThreadCpuMs() - main0;
+  const server = processCpuMs(nats.pid) - server0;
   await runtime.shutdown();
   return {
     active: (elu.active / sent) * 1000,
     cpu: ((cpu.user + cpu.system) / 1000 / sent) * 1000,
     main: (main / sent) * 1000,
+    server: (server / sent) * 1000,
     collect: (inCollect / sent) * 1000,
   };
 }
@@ -161,6 +173,7 @@ export async function destinationsBench() {
     await waitForPort(port);
     const url = `nats://127.0.0.1:${port}`;
     const nats = {
+      pid: child.pid,
       url,
       stream: 'BENCH',
       datastore: { type: 'nats', url, stream: 'BENCH', subject_prefix: 'bench' },
@@ -183,13 +196,16 @@ export async function destinationsBench() {
         `  events/s, ${THROUGHPUT_EVENTS} events as fast as collect() takes them, until stored: local datastore ${Math.round(median(tp.local))}; local + a JetStream copy, until the stream acknowledged all ${Math.round(median(tp.nats))} (ratio ${(median(tp.nats) / median(tp.local)).toFixed(2)})`,
       );
     const kinds = only ?? ['local', 'local+local', 'local+nats'];
-    const r = Object.fromEntries(kinds.map((k) => [k, { active: [], cpu: [], main: [], collect: [] }]));
+    const r = Object.fromEntries(
+      kinds.map((k) => [k, { active: [], cpu: [], main: [], server: [], collect: [] }]),
+    );
     for (let i = 0; i < ROUNDS; i++) {
       for (const k of kinds) {
         const x = await round(k, `${i}-${k.replace('+', '-')}`, nats);
         r[k].active.push(x.active);
         r[k].cpu.push(x.cpu);
         r[k].main.push(x.main);
+        r[k].server.push(x.server);
         r[k].collect.push(x.collect);
       }
     }
@@ -202,6 +218,10 @@ export async function destinationsBench() {
       console.log(
         `  ${k.padEnd(12)} ${RATE} events/s: event loop ${a.toFixed(1)} ms active per 1000 events (x${(a / median(base.active)).toFixed(2)}), main-thread CPU ${m.toFixed(1)} ms (x${(m / median(base.main)).toFixed(2)}), process CPU ${u.toFixed(1)} ms (x${(u / median(base.cpu)).toFixed(2)}), inside collect() ${c.toFixed(2)} ms per 1000 (x${(c / median(base.collect)).toFixed(2)})`,
       );
+      if (k === 'local+nats')
+        console.log(
+          `  ${''.padEnd(12)} (the publishing thread: process CPU less main thread; nats-server ${median(r[k].server).toFixed(1)} ms CPU per 1000 events, another process)`,
+        );
       if (process.env.DEST_BENCH_RAW) console.log(`    rounds: ${JSON.stringify(r[k])}`);
     }
     console.log(
