@@ -2,7 +2,7 @@
 // variables, flush at exit and on SIGTERM, and several processes writing at once.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +183,40 @@ process.exit(0);`,
       [...got].sort((a, b) => a - b),
       Array.from({ length: 21 * 500 }, (_, i) => i),
     );
+  });
+
+  it('a local destination gets every event too when process.exit() comes while writes are in flight', async () => {
+    const dir = tempDir();
+    const ws = join(dir, 'ws');
+    mkdirSync(ws);
+    writeText(join(ws, 'workspace.yml'), [
+      'datastores:',
+      '  copy:',
+      '    type: local',
+      `    path: ${join(dir, 'copy')}`,
+    ]);
+    const yaml = writeText(join(dir, 'deployment.yml'), [
+      'data_collector:',
+      '  destinations: [azureml://datastores/copy/paths/fleet]',
+      '  collections:',
+      '    model_inputs:',
+      "      enabled: 'True'",
+    ]);
+    const file = script(
+      dir,
+      `const c = new sdk.Collector({ name: 'model_inputs' });
+let n = 0;
+const burst = () => { for (let k = 0; k < 500; k++) c.collect([{ i: n++, pad: 'x'.repeat(200) }]); };
+for (let round = 0; round < 20; round++) { burst(); await new Promise((r) => setImmediate(r)); }
+burst();
+process.exit(0);`,
+    );
+    await run(file, { MDC_WORKSPACE: ws, MDC_DEPLOYMENT_FILE: yaml, MDC_MAX_BATCH_BYTES: '65536' });
+    const primary = readEvents(blobstore(ws)).map((l) => (l.event.data as { i: number }[])[0]!.i);
+    const copy = readEvents(join(dir, 'copy')).map((l) => (l.event.data as { i: number }[])[0]!.i);
+    assert.equal(primary.length, 21 * 500);
+    // The copy holds the same events in the same order: its queued batches were written synchronously at exit.
+    assert.deepEqual(copy, primary);
   });
 
   it('on SIGTERM writes every accepted event, then ends as the signal would', async () => {
