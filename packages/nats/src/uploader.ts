@@ -56,7 +56,10 @@ export class NatsUploader implements Uploader {
         execArgv: [],
         workerData: {
           config: this.config,
-          env: { MDC_NATS_TOKEN: this.context.env.MDC_NATS_TOKEN },
+          env: {
+            MDC_NATS_TOKEN: this.context.env.MDC_NATS_TOKEN,
+            MDC_NATS_PUBLISHER_NICE: this.context.env.MDC_NATS_PUBLISHER_NICE,
+          },
           name: `mdc ${this.context.datastore}`,
         },
       });
