@@ -13,7 +13,8 @@
 //
 // Part 2 (proxy-model-io-micro.mjs) times the steps of one exchange in a single process, without HTTP.
 //
-// Environment: BENCH_ROUNDS (10), BENCH_DURATION_S (2 s per proxy per round), BENCH_CONNECTIONS (32),
+// Environment: BENCH_WARMUP_S (5 s of load per proxy before the rounds),
+// BENCH_ROUNDS (10), BENCH_DURATION_S (2 s per proxy per round), BENCH_CONNECTIONS (32),
 // BENCH_ROWS (10), BENCH_PIN=0 (no taskset), BENCH_PROFILE=DIR (each proxy writes a V8 CPU profile there;
 // its numbers are then not comparable with other runs).
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
 const durationS = Number(process.env.BENCH_DURATION_S ?? 2);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const warmupS = Number(process.env.BENCH_WARMUP_S ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
 const ROWS = Number(process.env.BENCH_ROWS ?? 10);
 const floors = process.env.BENCH_FLOOR !== '0';
@@ -193,7 +195,9 @@ for (let i = 0; i < rounds; i++) {
     if (servers) for (const s of Object.values(servers)) await stopServer(s);
     servers = {};
     for (const k of names) servers[k] = await proxy(k, i);
-    for (const k of names) await load(servers[k].url, 1); // warm-up, and the model's metadata
+    // Warm-up, and the model's metadata: V8 keeps compiling the proxy's hot code on a helper thread (on core 0
+    // too) for its first ~5 s under load, which would count against whichever proxy a round loads first.
+    for (const k of names) await load(servers[k].url, warmupS);
   }
   const order = names.map((_, j) => names[(i + j) % names.length]);
   const round = {};

@@ -14,7 +14,8 @@
 // /proc) and its share of core 0: a proxy that does not fill core 0 is held back by the load generator, and
 // its req/s then says less than its CPU per request.
 //
-// Environment: BENCH_ROUNDS (8), BENCH_DURATION_S (2 s per proxy per round), BENCH_CONNECTIONS (32),
+// Environment: BENCH_WARMUP_S (5 s of load per proxy before the rounds),
+// BENCH_ROUNDS (8), BENCH_DURATION_S (2 s per proxy per round), BENCH_CONNECTIONS (32),
 // BENCH_PIN=0 (no taskset), NGINX=/path/to/nginx, BENCH_PROFILE=DIR (the Node proxies write V8 CPU profiles
 // there; their numbers are then slowed by the profiler).
 import { spawn } from 'node:child_process';
@@ -38,6 +39,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
 const durationS = Number(process.env.BENCH_DURATION_S ?? 2);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const warmupS = Number(process.env.BENCH_WARMUP_S ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
 const profileDir = process.env.BENCH_PROFILE;
 const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
@@ -299,7 +301,9 @@ const WHAT = {
 const names = Object.keys(servers);
 const cpuOf = (s) => s.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
-for (const k of names) await load(servers[k].url, 1); // warm-up
+// Warm-up: V8 keeps compiling a Node proxy's hot code on a helper thread (pinned to core 0 too) for its first
+// ~5 s under load, ~400 us of CPU per request at first; measured rounds start after it.
+for (const k of names) await load(servers[k].url, warmupS);
 const runs = Object.fromEntries(names.map((k) => [k, []]));
 const ratios = Object.fromEntries(names.map((k) => [k, { rps: [], p99: [], cpu: [] }]));
 const base = servers.nginx ? 'nginx' : 'bare';
