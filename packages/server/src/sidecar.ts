@@ -13,6 +13,9 @@ import { answerClientError, clientLimits } from './client-limits.js';
 import { closeConnectionsWhileDraining } from './drain.js';
 import { toErrorAnswer } from './http-error.js';
 
+/** How long the rest of a too-large body is read and discarded before its connection is cut. */
+const LINGER_MS = 2000;
+
 /** The route azureml-ai-monitoring posts every collect() call to. */
 export const SIDECAR_PATH = '/modeldata/log';
 /** The port azureml-ai-monitoring posts to when `AZUREML_MDC_PORT` is not set. */
@@ -103,7 +106,13 @@ export function createSidecar(options: SidecarOptions): Sidecar {
         if (size > maxBodyBytes) {
           res.setHeader('connection', 'close');
           fail(res, tooLarge(maxBodyBytes));
-          req.destroy();
+          // A lingering close: the rest of the body is read and discarded for a moment, so the client reads the
+          // 413 before the connection goes (destroyed at once, the unread bytes made the kernel reset it, and a
+          // client still sending could lose the answer); then it is cut, so no client can hold it by sending.
+          chunks.length = 0;
+          req.removeAllListeners('data');
+          req.resume();
+          setTimeout(() => req.destroy(), LINGER_MS).unref();
           return;
         }
         chunks.push(chunk);
