@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // npm run bench -- proxy: req/s of mdc proxy turning Open Inference Protocol exchanges into model_inputs /
 // model_outputs rows (--model-io auto) vs the same proxy logging request/response only (target >= 0.9), 10-row
-// requests to a Node OIP model server. Same-time A/B: every proxy runs at once, pinned to core 0 (the load
+// requests to a Node OIP model server. Every proxy runs for the whole bench, pinned to core 0 (the load
 // generator and the model server share the other cores), and each round loads each proxy in turn for a short
 // time, the order rotating; a ratio is the median of the rounds' ratios. The proxy's CPU per request (all its
-// threads, from /proc) is the steadier figure when other jobs share the machine.
+// threads, from /proc) is the steadier figure when other jobs share the machine. Then the two real proxies are
+// loaded at the same time (same-time A/B), which other jobs on the machine slow alike.
 //
 // Two floors run next to them (BENCH_FLOOR=0 leaves them out), through proxy-floor-preload.mjs: `parse`, the
 // model-io proxy reading the tensors of each exchange but emitting nothing, and `constant`, the model-io proxy
@@ -15,7 +16,8 @@
 //
 // Environment: BENCH_WARMUP_S (5 s of load per proxy before the rounds),
 // BENCH_ROUNDS (10), BENCH_DURATION_S (2 s per proxy per round), BENCH_CONNECTIONS (32),
-// BENCH_ROWS (10), BENCH_PIN=0 (no taskset), BENCH_PROFILE=DIR (each proxy writes a V8 CPU profile there;
+// BENCH_ROWS (10), BENCH_SAME_TIME_ROUNDS (5; 0 leaves the same-time part out), BENCH_SAME_TIME_S (4),
+// BENCH_PIN=0 (no taskset), BENCH_PROFILE=DIR (each proxy writes a V8 CPU profile there;
 // its numbers are then not comparable with other runs).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const warmupS = Number(process.env.BENCH_WARMUP_S ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
 const ROWS = Number(process.env.BENCH_ROWS ?? 10);
+const sameTimeRounds = Number(process.env.BENCH_SAME_TIME_ROUNDS ?? 5);
+const sameTimeS = Number(process.env.BENCH_SAME_TIME_S ?? 4);
 const floors = process.env.BENCH_FLOOR !== '0';
 const profileDir = process.env.BENCH_PROFILE;
 const FLOOR_PRELOAD = fileURLToPath(new URL('proxy-floor-preload.mjs', import.meta.url));
@@ -126,13 +130,13 @@ const deployment = (name, rows) => {
   return file;
 };
 
-async function load(url, seconds = durationS) {
+async function load(url, seconds = durationS, conns = connections) {
   const r = await autocannon({
     url: `${url}/v2/models/credit/infer`,
     method: 'POST',
     body,
     headers: { 'content-type': 'application/json' },
-    connections,
+    connections: conns,
     duration: seconds,
   });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
@@ -218,6 +222,21 @@ for (let i = 0; i < rounds; i++) {
   }
   if (i === rounds - 1) metrics = await (await fetch(`${servers.modelio.url}/-/mdc/metrics`)).text();
 }
+// Same time: the two real proxies loaded at once by two autocannons (half the connections each), both on
+// core 0, so whatever else the machine runs slows both alike; req/s then follows each one's CPU per request.
+const together = { ratio: [], cpu: [] };
+for (let i = 0; i < sameTimeRounds; i++) {
+  const pids = [servers.payloads.child.pid, servers.modelio.child.pid];
+  const cpu0 = pids.map((pid) => cpuSeconds(pid));
+  const half = Math.max(1, connections >> 1);
+  const [a, b] = await Promise.all([
+    load(servers.payloads.url, sameTimeS, half),
+    load(servers.modelio.url, sameTimeS, half),
+  ]);
+  const [ua, ub] = pids.map((pid, j) => ((cpuSeconds(pid) - cpu0[j]) * 1e6) / [a, b][j].count);
+  together.ratio.push(b.rps / a.rps);
+  together.cpu.push(ua / ub);
+}
 for (const s of [...Object.values(servers), target]) await stopServer(s);
 
 const count = (name) =>
@@ -244,8 +263,13 @@ for (const k of names) {
       : `${line}\n      ratio ${median(ratios[k]).toFixed(3)} (rounds ${spread(ratios[k])}), by CPU ${median(cpuRatios[k]).toFixed(3)} (rounds ${spread(cpuRatios[k])})`,
   );
 }
+if (sameTimeRounds > 0) {
+  console.log(
+    `  same time (both loaded at once, ${connections >> 1} connections each, ${sameTimeRounds} rounds of ${sameTimeS} s): + model_inputs/model_outputs ratio ${median(together.ratio).toFixed(3)} (rounds ${spread(together.ratio)}), by CPU ${median(together.cpu).toFixed(3)}`,
+  );
+}
 console.log(
-  `  target: model-io ratio >= 0.9; req/s ratio ${median(ratios.modelio).toFixed(3)}, CPU ratio ${median(cpuRatios.modelio).toFixed(3)}`,
+  `  target: model-io ratio >= 0.9; req/s ratio ${median(ratios.modelio).toFixed(3)}, CPU ratio ${median(cpuRatios.modelio).toFixed(3)}${sameTimeRounds > 0 ? `, same time ${median(together.ratio).toFixed(3)}` : ''}`,
 );
 console.log(
   `  model-io exchanges: ${count('mdc_model_io_exchanges_total')}, skipped: ${count('mdc_model_io_skipped_total')}, metadata failures: ${count('mdc_model_io_metadata_failures_total')}`,
