@@ -900,6 +900,46 @@ test('an exchange that sampling_rate drops is not read: no rows and no skip coun
   assert.deepEqual(rows.sort(), kept.filter((id) => ids.indexOf(id) % 2 === 0).sort());
 });
 
+test('an exchange sampling_rate drops is counted once as sampled out in each collection, rows and payloads alike', async (t) => {
+  const server = await oipServer(t);
+  const dir = await tempDir(t);
+  const ws = join(dir, 'ws');
+  const file = join(dir, 'deployment.yml');
+  await writeFile(file, DEPLOYMENT.replace('data_collector:\n', 'data_collector:\n  sampling_rate: 0.5\n'));
+  const cli = await startCli(t, [
+    'proxy',
+    '-f',
+    file,
+    '--target',
+    server.url,
+    '--port',
+    '0',
+    '--workspace',
+    ws,
+  ]);
+  const ids = Array.from({ length: 40 }, (_, i) => `counted-${i}`);
+  const out = ids.filter((id) => !isSampled(id, 0.5)).length;
+  assert.ok(out > 5 && out < 35, `${out} of 40 sampled out`);
+  for (const id of ids) {
+    await post(
+      cli.url,
+      '/v2/models/iris/infer',
+      { inputs: [{ name: 'a', shape: [1], datatype: 'FP32', data: [1] }] },
+      id,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await counters(cli.url, 'mdc_collection_events_sampled_out_total'), {
+    request: out,
+    response: out,
+    model_inputs: out,
+    model_outputs: out,
+  });
+  assert.deepEqual(await counters(cli.url, 'mdc_model_io_exchanges_total'), { oip: 40 - out });
+  await stop(cli);
+  assert.equal(readEvents(ws, 'io-ep', 'blue', 'model_outputs').length, 40 - out);
+});
+
 test('a client that goes away before its answer is complete gives no rows, counted as aborted', async (t) => {
   // The model server sends the answer's first half, then waits: the client gives up in between.
   const server = await upstream(t, (_req, _body, res) => {
