@@ -6,6 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type NatsServer, startNatsServer } from '@model-data-collector/test-support/nats-server';
+import { makeWorkspace } from '@model-data-collector/test-support/workspace';
+import {
+  BasicCorrelationContext,
+  Collector,
+  DataCollectorRuntime,
+  resolveDeployment,
+} from 'model-data-collector/internal';
 import { mdc, ROOT, scoreCredit, startMdc, tempDir } from './helpers.js';
 
 const ENV = { MDC_UPLOAD_INTERVAL_MS: '100', MDC_SPOOL_FSYNC: '0', MDC_FLUSH_INTERVAL_MS: '100' };
@@ -105,6 +112,43 @@ describe('mdc tail', () => {
     const ls = mdc(['--workspace', ws, 'ls', 'azureml://datastores/events/paths/']);
     assert.notEqual(ls.code, 0);
     assert.match(ls.stderr, /is a NATS JetStream stream.*mdc tail/);
+  });
+
+  it('follows a collection whose data.path is a folder of its own (found through its data asset)', async () => {
+    const ws = makeWorkspace({});
+    const runtime = new DataCollectorRuntime({
+      workspace: ws,
+      deployment: resolveDeployment({
+        endpoint_name: 'credit',
+        name: 'blue',
+        data_collector: {
+          collections: {
+            model_inputs: {
+              enabled: 'True',
+              data: {
+                name: 'inputs-asset',
+                path: 'azureml://datastores/workspaceblobstore/paths/custom/inputs',
+              },
+            },
+          },
+        },
+      }),
+      handleProcessExit: false,
+    });
+    const inputs = new Collector({ name: 'model_inputs', runtime });
+    for (const id of ['c-1', 'c-2', 'c-3']) inputs.collect([{ id }], new BasicCorrelationContext(id));
+    await runtime.shutdown();
+    const r = mdc(['--workspace', ws, 'tail', 'model_inputs', '-n', '2', '--format', 'jsonl']);
+    assert.equal(r.code, 0, r.stderr);
+    const ids = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).correlationid);
+    assert.deepEqual(ids, ['c-2', 'c-3']);
+    // A collection nothing was collected for says so.
+    const none = mdc(['--workspace', ws, 'tail', 'model_outputs']);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /MDC_PATH_NOT_FOUND|MDC_UNKNOWN/);
   });
 
   it('refuses a NATS datastore as data.path, naming what to do', () => {

@@ -194,13 +194,23 @@ async function tailFiles(
   signal: AbortSignal,
   print: (line: string) => void,
 ): Promise<void> {
-  const { datastoreStorage } = await loadReader();
-  const storage = datastoreStorage(ws, name);
-  const pollMs = getDatastore(ws, name).type === 'local' ? POLL_MS : CLOUD_POLL_MS;
-  let folders = await collectionFolders(storage, collection, flags);
-  if (folders.length === 0 && !flags.follow)
-    throw new PathNotFoundError(`collection ${collection}`, `has no files in ${storage.description}`);
+  const reader = await loadReader();
+  // Without --datastore, a collection known to the workspace (its data asset: data.path may be any folder) is
+  // followed where it is; else the collection folders of the datastore are searched (every endpoint/deployment).
+  const known = flags.datastore
+    ? undefined
+    : await reader.resolveCollection(ws, collection, flags).then(
+        (source) => reader.locate(ws, source),
+        () => undefined,
+      );
+  const storage = known?.storage ?? reader.datastoreStorage(ws, name);
+  const ds = known ? known.datastore : name;
+  const pollMs = !ds || getDatastore(ws, ds).type === 'local' ? POLL_MS : CLOUD_POLL_MS;
+  const find = () => (known ? Promise.resolve([known.path]) : collectionFolders(storage, collection, flags));
+  let folders = await find();
   let file = await newestFile(storage, folders);
+  if (!file && !flags.follow)
+    throw new PathNotFoundError(`collection ${collection}`, `has no files in ${storage.description}`);
   let offset = 0;
   if (file) {
     const text = await readFrom(storage, file, 0);
@@ -223,7 +233,7 @@ async function tailFiles(
       }
     }
     // A new period (or a new instance) starts a new file: follow the newest one from its start.
-    folders = await collectionFolders(storage, collection, flags);
+    folders = await find();
     const newest = await newestFile(storage, folders);
     if (newest && newest !== file && more.length === 0) {
       file = newest;
