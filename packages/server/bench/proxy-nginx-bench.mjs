@@ -351,7 +351,7 @@ if (profileDir)
 const result = {};
 for (const k of names) {
   const rps = med(k, 'rps');
-  const line = `  ${WHAT[k].padEnd(28)} ${String(Math.round(rps)).padStart(6)} req/s  p50 ${med(k, 'p50').toFixed(1).padStart(5)} ms  p99 ${med(k, 'p99').toFixed(1).padStart(5)} ms  ${String(Math.round(med(k, 'cpuUs'))).padStart(4)} us CPU/request  ${k === 'direct' ? 'model server' : 'core 0'} busy ${Math.round(med(k, 'busy') * 100)} %`;
+  const line = `  ${WHAT[k].padEnd(28)} ${String(Math.round(rps)).padStart(6)} req/s  p50 ${med(k, 'p50').toFixed(1).padStart(5)} ms  p99 ${med(k, 'p99').toFixed(1).padStart(5)} ms  ${String(Math.round(med(k, 'cpuUs'))).padStart(4)} us CPU/request  ${k === 'direct' ? 'model server' : pin ? 'core 0' : 'CPU'} busy ${Math.round(med(k, 'busy') * 100)} %`;
   const vs =
     k === base || k === 'direct'
       ? ''
