@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type NatsServer, startNatsServer } from '@model-data-collector/test-support/nats-server';
 import { makeWorkspace } from '@model-data-collector/test-support/workspace';
-import {
-  BasicCorrelationContext,
-  Collector,
-  DataCollectorRuntime,
-  resolveDeployment,
-} from 'model-data-collector/internal';
-import { mdc, tempDir } from './helpers.js';
+import { BasicCorrelationContext, Collector } from 'model-data-collector/internal';
+import { creditRuntime, mdc, tempDir } from './helpers.js';
 
 const ENV = { MDC_UPLOAD_INTERVAL_MS: '100', MDC_SPOOL_FSYNC: '0' };
 Object.assign(process.env, ENV);
@@ -33,20 +28,14 @@ function linesUnder(dir: string, base = dir, out = new Map<string, string[]>()):
 }
 
 async function collectAt(ws: string, ms: number, instanceId: string, ids: string[]): Promise<void> {
-  const runtime = new DataCollectorRuntime({
-    workspace: ws,
-    deployment: resolveDeployment({
-      endpoint_name: 'credit',
-      name: 'blue',
-      data_collector: {
-        destinations: ['azureml://datastores/copies/paths/fleet', 'azureml://datastores/events/paths/'],
-        collections: { model_inputs: { enabled: 'True' } },
-      },
-    }),
-    clock: () => ms,
-    handleProcessExit: false,
-    instanceId,
-  });
+  const runtime = creditRuntime(
+    ws,
+    {
+      destinations: ['azureml://datastores/copies/paths/fleet', 'azureml://datastores/events/paths/'],
+      collections: { model_inputs: { enabled: 'True' } },
+    },
+    { clock: () => ms, instanceId },
+  );
   const inputs = new Collector({ name: 'model_inputs', runtime });
   for (const id of ids) inputs.collect([{ who: id }], new BasicCorrelationContext(id));
   await runtime.shutdown();

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DataCollectorRuntime, type RuntimeOptions, resolveDeployment } from 'model-data-collector/internal';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(ROOT, 'packages/cli/dist/bin.js');
@@ -71,4 +72,18 @@ export async function scoreCredit(url: string, requestId: string): Promise<void>
     headers: { 'content-type': 'application/json', 'x-request-id': requestId },
   });
   assert.equal(res.status, 200, await res.text());
+}
+
+/** A runtime of the deployment credit/blue in workspace `ws`, with this `data_collector` section (no exit hooks). */
+export function creditRuntime(
+  ws: string,
+  dataCollector: Record<string, unknown>,
+  options: Omit<RuntimeOptions, 'workspace' | 'deployment'> = {},
+): DataCollectorRuntime {
+  return new DataCollectorRuntime({
+    workspace: ws,
+    deployment: resolveDeployment({ endpoint_name: 'credit', name: 'blue', data_collector: dataCollector }),
+    handleProcessExit: false,
+    ...options,
+  });
 }

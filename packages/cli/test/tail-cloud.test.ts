@@ -10,13 +10,8 @@ import {
   startS3rver,
 } from '@model-data-collector/test-support/emulators';
 import { makeWorkspace } from '@model-data-collector/test-support/workspace';
-import {
-  BasicCorrelationContext,
-  Collector,
-  DataCollectorRuntime,
-  resolveDeployment,
-} from 'model-data-collector/internal';
-import { mdc, startMdc, tempDir } from './helpers.js';
+import { BasicCorrelationContext, Collector } from 'model-data-collector/internal';
+import { creditRuntime, mdc, startMdc, tempDir } from './helpers.js';
 
 const ENV = {
   ...S3RVER_ENV,
@@ -46,19 +41,11 @@ describe('mdc tail of a cloud datastore', () => {
             ? { type, container: 'tail', connection_string: az.connectionString }
             : { type, bucket: 'tail', prefix: 'p', endpoint: s3.endpoint, force_path_style: true },
       });
-      const runtime = new DataCollectorRuntime({
-        workspace: ws,
-        deployment: resolveDeployment({
-          endpoint_name: 'credit',
-          name: 'blue',
-          data_collector: {
-            collections: { model_inputs: { enabled: 'True' } },
-          },
-        }),
-        handleProcessExit: false,
-        instanceId: `tail-${type}`,
-        flushIntervalMs: 50,
-      });
+      const runtime = creditRuntime(
+        ws,
+        { collections: { model_inputs: { enabled: 'True' } } },
+        { instanceId: `tail-${type}`, flushIntervalMs: 50 },
+      );
       const inputs = new Collector({ name: 'model_inputs', runtime });
       const collect = (ids: string[]) => {
         for (const id of ids) inputs.collect([{ who: id }], new BasicCorrelationContext(id));

@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type NatsServer, startNatsServer } from '@model-data-collector/test-support/nats-server';
 import { makeWorkspace } from '@model-data-collector/test-support/workspace';
-import {
-  BasicCorrelationContext,
-  Collector,
-  DataCollectorRuntime,
-  resolveDeployment,
-} from 'model-data-collector/internal';
-import { mdc, ROOT, scoreCredit, startMdc, tempDir } from './helpers.js';
+import { BasicCorrelationContext, Collector } from 'model-data-collector/internal';
+import { creditRuntime, mdc, ROOT, scoreCredit, startMdc, tempDir } from './helpers.js';
 
 const ENV = { MDC_UPLOAD_INTERVAL_MS: '100', MDC_SPOOL_FSYNC: '0', MDC_FLUSH_INTERVAL_MS: '100' };
 
@@ -116,24 +111,13 @@ describe('mdc tail', () => {
 
   it('follows a collection whose data.path is a folder of its own (found through its data asset)', async () => {
     const ws = makeWorkspace({});
-    const runtime = new DataCollectorRuntime({
-      workspace: ws,
-      deployment: resolveDeployment({
-        endpoint_name: 'credit',
-        name: 'blue',
-        data_collector: {
-          collections: {
-            model_inputs: {
-              enabled: 'True',
-              data: {
-                name: 'inputs-asset',
-                path: 'azureml://datastores/workspaceblobstore/paths/custom/inputs',
-              },
-            },
-          },
+    const runtime = creditRuntime(ws, {
+      collections: {
+        model_inputs: {
+          enabled: 'True',
+          data: { name: 'inputs-asset', path: 'azureml://datastores/workspaceblobstore/paths/custom/inputs' },
         },
-      }),
-      handleProcessExit: false,
+      },
     });
     const inputs = new Collector({ name: 'model_inputs', runtime });
     for (const id of ['c-1', 'c-2', 'c-3']) inputs.collect([{ id }], new BasicCorrelationContext(id));

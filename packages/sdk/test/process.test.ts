@@ -63,6 +63,14 @@ async function run(file: string, env: Record<string, string>): Promise<Run> {
   return r;
 }
 
+/** 21 bursts of 500 events, yielding between them, then process.exit() while a write is in flight. */
+const BURST_THEN_EXIT = `const c = new sdk.Collector({ name: 'model_inputs' });
+let n = 0;
+const burst = () => { for (let k = 0; k < 500; k++) c.collect([{ i: n++, pad: 'x'.repeat(200) }]); };
+for (let round = 0; round < 20; round++) { burst(); await new Promise((r) => setImmediate(r)); }
+burst();
+process.exit(0);`;
+
 describe('the SDK in a child process', () => {
   before(() => {
     // Build the package the scripts import (incremental: quick when dist is current).
@@ -166,15 +174,7 @@ ${ending}`,
   it('writes every event accepted in a process.exit() that comes while a write is in flight', async () => {
     const dir = tempDir();
     const ws = join(dir, 'ws');
-    const file = script(
-      dir,
-      `const c = new sdk.Collector({ name: 'model_inputs' });
-let n = 0;
-const burst = () => { for (let k = 0; k < 500; k++) c.collect([{ i: n++, pad: 'x'.repeat(200) }]); };
-for (let round = 0; round < 20; round++) { burst(); await new Promise((r) => setImmediate(r)); }
-burst();
-process.exit(0);`,
-    );
+    const file = script(dir, BURST_THEN_EXIT);
     // Small batches: writes start during the bursts, so one is in flight when the script exits.
     await run(file, { MDC_WORKSPACE: ws, MDC_MAX_BATCH_BYTES: '65536' });
     const got = readEvents(blobstore(ws)).map((l) => (l.event.data as { i: number }[])[0]!.i);
@@ -202,15 +202,7 @@ process.exit(0);`,
       '    model_inputs:',
       "      enabled: 'True'",
     ]);
-    const file = script(
-      dir,
-      `const c = new sdk.Collector({ name: 'model_inputs' });
-let n = 0;
-const burst = () => { for (let k = 0; k < 500; k++) c.collect([{ i: n++, pad: 'x'.repeat(200) }]); };
-for (let round = 0; round < 20; round++) { burst(); await new Promise((r) => setImmediate(r)); }
-burst();
-process.exit(0);`,
-    );
+    const file = script(dir, BURST_THEN_EXIT);
     await run(file, { MDC_WORKSPACE: ws, MDC_DEPLOYMENT_FILE: yaml, MDC_MAX_BATCH_BYTES: '65536' });
     const primary = readEvents(blobstore(ws)).map((l) => (l.event.data as { i: number }[])[0]!.i);
     const copy = readEvents(join(dir, 'copy')).map((l) => (l.event.data as { i: number }[])[0]!.i);
