@@ -197,7 +197,18 @@ ${temp}
       return stderr;
     }
   };
-  process.on('exit', () => child.kill('SIGKILL'));
+  // If this process ends early (an error), nginx goes too: its workers would outlive a killed master.
+  let workers = [];
+  process.on('exit', () => {
+    for (const pid of workers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    child.kill('SIGKILL');
+  });
   const exited = new Promise((_, reject) =>
     child.once('exit', (code) => reject(new Error(`nginx exited ${code}: ${errorLog().trim()}`))),
   );
@@ -219,7 +230,8 @@ ${temp}
     if (i > 100) throw new Error(`nginx did not start in 10 s: ${errorLog().trim()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, child, pids: [child.pid, ...childPids(child.pid)] };
+  workers = childPids(child.pid);
+  return { url, child, pids: [child.pid, ...workers] };
 }
 
 const deployment = (name, enabled) => {
