@@ -149,7 +149,10 @@ describe('compiled row writer', () => {
     );
     assert.equal(child.status, 0, child.stderr);
     const events = readEvents(blobstore(ws)).map(({ event }) => event.data);
-    assert.deepEqual(events, [0, 1, 2, 3].map((a) => [{ a, b: 'x' }]));
+    assert.deepEqual(
+      events,
+      [0, 1, 2, 3].map((a) => [{ a, b: 'x' }]),
+    );
   });
 
   it('matches JSON.stringify on 2,000 random rows of a fixed shape', () => {
