@@ -1,8 +1,9 @@
 // What the server benchmarks share: starting a server process that prints its URL (pinned to core 0 when asked),
 // stopping it, pinning this process (the load generator) to the other cores, and medians.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const cores = availableParallelism();
 /** Servers on core 0 and the load on the others, so a ratio measures the servers; BENCH_PIN=0 turns it off. */
@@ -65,3 +66,21 @@ export function cpuSeconds(pid, mainThread = false) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;
+
+/** autocannon (a root devDependency), or a clear exit when `npm install` has not been run. */
+export async function loadAutocannon(bench) {
+  try {
+    return (await import('autocannon')).default;
+  } catch {
+    console.error(`${bench} needs autocannon (a root devDependency): run npm install`);
+    process.exit(1);
+  }
+}
+
+/** A temporary folder for one bench run, removed when the process exits (Ctrl-C included). */
+export function benchWorkDir(prefix) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  process.on('SIGINT', () => process.exit(130));
+  return work;
+}

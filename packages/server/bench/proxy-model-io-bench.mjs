@@ -20,11 +20,20 @@
 // BENCH_PIN=0 (no taskset), BENCH_PROFILE=DIR (each proxy writes a V8 CPU profile there;
 // its numbers are then not comparable with other runs).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cores, cpuSeconds, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
+import {
+  benchWorkDir,
+  cores,
+  cpuSeconds,
+  loadAutocannon,
+  median,
+  pin,
+  pinSelf,
+  startServer,
+  stopServer,
+} from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -39,17 +48,8 @@ const floors = process.env.BENCH_FLOOR !== '0';
 const profileDir = process.env.BENCH_PROFILE;
 const FLOOR_PRELOAD = fileURLToPath(new URL('proxy-floor-preload.mjs', import.meta.url));
 
-let autocannon;
-try {
-  autocannon = (await import('autocannon')).default;
-} catch {
-  console.error('proxy-model-io-bench needs autocannon (a root devDependency): run npm install');
-  process.exit(1);
-}
-
-const work = mkdtempSync(join(tmpdir(), 'mdc-proxy-io-bench-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-process.on('SIGINT', () => process.exit(130));
+const autocannon = await loadAutocannon('proxy-model-io-bench');
+const work = benchWorkDir('mdc-proxy-io-bench-');
 
 // An OIP model server: metadata names the 4 features of its [N, 4] input; it answers a label and [N, 2] probabilities.
 const TARGET = `

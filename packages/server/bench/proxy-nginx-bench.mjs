@@ -19,21 +19,22 @@
 // BENCH_PIN=0 (no taskset), NGINX=/path/to/nginx, BENCH_PROFILE=DIR (the Node proxies write V8 CPU profiles
 // there; their numbers are then slowed by the profiler).
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREDIT_COLUMNS } from '../../cli/dist/demo/credit-data.js';
-import { cores, cpuSeconds, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
+import {
+  benchWorkDir,
+  cores,
+  cpuSeconds,
+  loadAutocannon,
+  median,
+  pin,
+  pinSelf,
+  startServer,
+  stopServer,
+} from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -44,17 +45,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
 const profileDir = process.env.BENCH_PROFILE;
 const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
 
-let autocannon;
-try {
-  autocannon = (await import('autocannon')).default;
-} catch {
-  console.error('proxy-nginx-bench needs autocannon (a root devDependency): run npm install');
-  process.exit(1);
-}
-
-const work = mkdtempSync(join(tmpdir(), 'mdc-proxy-nginx-bench-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-process.on('SIGINT', () => process.exit(130));
+const autocannon = await loadAutocannon('proxy-nginx-bench');
+const work = benchWorkDir('mdc-proxy-nginx-bench-');
 
 // The serve bench's request: one credit-default row of 23 numeric features, and a model server answering it.
 const row = Object.fromEntries(CREDIT_COLUMNS.map((f, i) => [f, 1000 + i * 37]));

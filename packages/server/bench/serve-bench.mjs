@@ -1,11 +1,20 @@
 #!/usr/bin/env node
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREDIT_COLUMNS } from '../../cli/dist/demo/credit-data.js';
-import { cores, cpuSeconds, median, pin, pinSelf, startServer, stopServer } from './bench-servers.mjs';
+import {
+  benchWorkDir,
+  cores,
+  cpuSeconds,
+  loadAutocannon,
+  median,
+  pin,
+  pinSelf,
+  startServer,
+  stopServer,
+} from './bench-servers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -15,17 +24,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const pairs = Number(process.env.BENCH_PAIRS ?? 8);
 const pairS = Number(process.env.BENCH_PAIR_S ?? 2);
 
-let autocannon;
-try {
-  autocannon = (await import('autocannon')).default;
-} catch {
-  console.error('serve-bench needs autocannon (a root devDependency): run npm install');
-  process.exit(1);
-}
-
-const work = mkdtempSync(join(tmpdir(), 'mdc-serve-bench-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-process.on('SIGINT', () => process.exit(130));
+const autocannon = await loadAutocannon('serve-bench');
+const work = benchWorkDir('mdc-serve-bench-');
 
 // A credit-default style request: one row of the demo's 23 numeric features.
 const FEATURES = CREDIT_COLUMNS;
