@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isSampled } from 'model-data-collector/internal';
 import {
+  type Cli,
   type CollectedEvent,
   collectionFiles,
   readEvents,
@@ -861,7 +862,8 @@ test('Open Inference Protocol: BF16, binary_data_size, non-JSON and unknown bodi
   assert.equal(byId(q.events('model_outputs'), 'text-answer').length, 0);
 });
 
-test('an exchange that sampling_rate drops is not read: no rows and no skip counted for it', async (t) => {
+/** mdc proxy in front of an OIP server, with the test deployment at sampling_rate 0.5. */
+async function sampledProxy(t: Parameters<typeof tempDir>[0]): Promise<{ cli: Cli; ws: string }> {
   const server = await oipServer(t);
   const dir = await tempDir(t);
   const ws = join(dir, 'ws');
@@ -878,6 +880,11 @@ test('an exchange that sampling_rate drops is not read: no rows and no skip coun
     '--workspace',
     ws,
   ]);
+  return { cli, ws };
+}
+
+test('an exchange that sampling_rate drops is not read: no rows and no skip counted for it', async (t) => {
+  const { cli, ws } = await sampledProxy(t);
   // Ids on both sides of the 0.5 cut, each sending a tensor model-io cannot map (FP16).
   const ids = Array.from({ length: 40 }, (_, i) => `sample-${i}`);
   const kept = ids.filter((id) => isSampled(id, 0.5));
@@ -901,22 +908,7 @@ test('an exchange that sampling_rate drops is not read: no rows and no skip coun
 });
 
 test('an exchange sampling_rate drops is counted once as sampled out in each collection, rows and payloads alike', async (t) => {
-  const server = await oipServer(t);
-  const dir = await tempDir(t);
-  const ws = join(dir, 'ws');
-  const file = join(dir, 'deployment.yml');
-  await writeFile(file, DEPLOYMENT.replace('data_collector:\n', 'data_collector:\n  sampling_rate: 0.5\n'));
-  const cli = await startCli(t, [
-    'proxy',
-    '-f',
-    file,
-    '--target',
-    server.url,
-    '--port',
-    '0',
-    '--workspace',
-    ws,
-  ]);
+  const { cli, ws } = await sampledProxy(t);
   const ids = Array.from({ length: 40 }, (_, i) => `counted-${i}`);
   const out = ids.filter((id) => !isSampled(id, 0.5)).length;
   assert.ok(out > 5 && out < 35, `${out} of 40 sampled out`);
