@@ -7,7 +7,6 @@
 // Needs Debian's nats-server (.ci/run installs it). Run after `npm run build`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import { ensureStream } from '@model-data-collector/nats';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Collector, DataCollectorRuntime, resolveDeployment } from 'model-data-collector/internal';
+import { freePort, waitForPort } from './ports.mjs';
 
 const ROUNDS = Number(process.env.DEST_BENCH_ROUNDS ?? 5);
 const RATE = Number(process.env.DEST_BENCH_RATE ?? 20_000);
@@ -32,29 +32,6 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 Object.assign(process.env, { MDC_UPLOAD_INTERVAL_MS: '200', MDC_SPOOL_FSYNC: '0' });
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = new Socket();
-      s.once('connect', () => resolve(s.destroy() || true));
-      s.once('error', () => resolve(false));
-      s.connect(port, '127.0.0.1');
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 const row = { age: 42, income: 55_000.5, score: 0.731, segment: 'retail', approved: true };
 

@@ -4,12 +4,12 @@
 // Run after `npm run build`. STORAGE_BENCH_OUTAGE_S shortens the outage (default 60).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Collector, DataCollectorRuntime, datastoreStats } from 'model-data-collector/internal';
+import { freePort, waitForPort } from './ports.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const OUTAGE_S = Number(process.env.STORAGE_BENCH_OUTAGE_S ?? 60);
@@ -31,29 +31,6 @@ Object.assign(process.env, {
   MDC_UPLOAD_MAX_RETRY_DELAY_MS: '2000',
   MDC_SPOOL_CLOSE_TIMEOUT_MS: '120000',
 });
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = new Socket();
-      s.once('connect', () => resolve(s.destroy() || true));
-      s.once('error', () => resolve(false));
-      s.connect(port, '127.0.0.1');
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 function emulator(port, args) {
   let child;
