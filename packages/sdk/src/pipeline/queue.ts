@@ -184,7 +184,7 @@ export class BatchQueue {
     });
   }
 
-  /** Every file buffer, encoded: the queue is empty afterwards. */
+  /** Every file buffer: the queue is empty afterwards. */
   private take(): FileBuffer[] {
     const batches: FileBuffer[] = [];
     for (const bySink of this.files.values()) for (const fb of bySink.values()) batches.push(fb);
@@ -245,7 +245,7 @@ export class BatchQueue {
   }
 }
 
-/** The bytes a line is reckoned at until it is encoded: its data plus a generous envelope. */
+/** The bytes a line is admitted at, before it is encoded and measured: its data plus a generous envelope. */
 function estimate(line: LineItem): number {
   return line.fields.dataJson.length + 600;
 }
