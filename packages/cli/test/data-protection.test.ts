@@ -10,7 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createStudio } from '@model-data-collector/studio';
 import {
   type Azurite,
-  S3RVER_ENV,
+  CLOUD_TEST_ENV,
   type S3rver,
   startAzurite,
   startS3rver,
@@ -26,12 +26,7 @@ import {
 import { stringify } from 'yaml';
 import { BIN, mdc, ROOT, tempDir } from './helpers.js';
 
-const ENV = {
-  ...S3RVER_ENV,
-  MDC_UPLOAD_INTERVAL_MS: '100',
-  MDC_SPOOL_FSYNC: '0',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+const ENV = CLOUD_TEST_ENV;
 Object.assign(process.env, ENV);
 
 const DAY = 86_400_000;

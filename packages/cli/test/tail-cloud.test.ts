@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   type Azurite,
-  S3RVER_ENV,
+  CLOUD_TEST_ENV,
   type S3rver,
   startAzurite,
   startS3rver,
@@ -13,12 +13,7 @@ import { makeWorkspace } from '@model-data-collector/test-support/workspace';
 import { BasicCorrelationContext, Collector } from 'model-data-collector/internal';
 import { creditRuntime, mdc, startMdc, tempDir } from './helpers.js';
 
-const ENV = {
-  ...S3RVER_ENV,
-  MDC_UPLOAD_INTERVAL_MS: '100',
-  MDC_SPOOL_FSYNC: '0',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+const ENV = CLOUD_TEST_ENV;
 Object.assign(process.env, ENV);
 
 describe('mdc tail of a cloud datastore', () => {

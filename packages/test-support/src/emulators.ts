@@ -103,6 +103,17 @@ export const S3RVER_ENV = {
   AWS_REGION: 'us-east-1',
 };
 
+/**
+ * The environment of a test that collects into Azurite or s3rver: s3rver's credentials, a spool that uploads every
+ * 100 ms without fsync, and the AWS SDK's Node 22 notice off (tests compare stderr exactly).
+ */
+export const CLOUD_TEST_ENV = {
+  ...S3RVER_ENV,
+  MDC_UPLOAD_INTERVAL_MS: '100',
+  MDC_SPOOL_FSYNC: '0',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
 /** s3rver in its own process (so its work does not slow the collector under test). */
 export async function startS3rver(): Promise<S3rver> {
   const port = await freePort();
